@@ -1,0 +1,1 @@
+"""Command-line entry points; ``redline`` dispatches to one module per command group."""

@@ -1,0 +1,84 @@
+"""``redline``: the command-line entry point.
+
+Each command group lives in its own module under ``redline.cli`` and exposes
+``register(subparsers)``; its handler returns the process exit code. Modules are imported
+only when their command runs, so ``redline audit verify`` loads nothing of the gateway.
+
+Exit codes: 0 success, 1 the checked thing failed (verification, eval targets), 2 usage or
+input error, 3 evidence of a fork (audit), 4 internal error (a bug: please report it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import sys
+from collections.abc import Callable, Sequence
+
+__all__ = ["main"]
+
+# command -> (module, one-line help). The module registers its own arguments.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "serve": ("redline.cli.serve", "run the gateway"),
+    "keys": ("redline.cli.keys", "create, list and revoke API keys"),
+    "policy": ("redline.cli.policy", "show, lint, sign, verify and test policies"),
+    "screen": ("redline.cli.screen", "screen conversations from a JSONL file"),
+    "eval": ("redline.cli.evaluate", "measure the safety stack on a labelled JSONL file"),
+    "train": ("redline.cli.train", "reproduce the safety stack's trained artifacts"),
+    "marking": ("redline.cli.marking", "parse and roll up classification markings"),
+    "audit": ("redline.cli.audit", "export, prove and verify the audit log"),
+    "halt": ("redline.cli.halt", "stop traffic (kill switch)"),
+    "resume": ("redline.cli.halt", "resume halted traffic (two administrators)"),
+}
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+class UsageError(Exception):
+    """Bad command-line input; printed without a traceback, exit code 2."""
+
+
+def _available_commands() -> dict[str, tuple[str, str]]:
+    found = {}
+    for name, (module, text) in COMMANDS.items():
+        if importlib.util.find_spec(module) is not None:
+            found[name] = (module, text)
+    return found
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="redline", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, (module, text) in _available_commands().items():
+        group = sub.add_parser(name, help=text, description=text)
+        importlib.import_module(module).register(group, name)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command and return its exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler: Handler = args.handler
+    try:
+        return handler(args)
+    except UsageError as exc:
+        print(f"redline {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the CLI boundary: no traceback for users
+        from redline.errors import GatewayError
+
+        if isinstance(exc, GatewayError):
+            print(f"redline {args.command}: error: {exc}", file=sys.stderr)
+            return 2
+        print(
+            f"redline {args.command}: internal error: {type(exc).__name__}: {exc}", file=sys.stderr
+        )
+        return 4
+
+
+if __name__ == "__main__":
+    sys.exit(main())

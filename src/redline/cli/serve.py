@@ -1,0 +1,48 @@
+"""``redline serve``: run the gateway on uvicorn (uvloop + httptools)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from redline.cli.common import add_data_dir_argument, load_settings
+
+__all__ = ["register"]
+
+
+def register(parser: argparse.ArgumentParser, name: str) -> None:
+    add_data_dir_argument(parser)
+    parser.add_argument("--host", default=None, help="bind address (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=None, help="port (default 8080)")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from redline.gateway.app import create_app
+
+    settings = load_settings(args, host=args.host, port=args.port)
+    # Request log lines are JSON objects (see gateway/app.py); this prefix keeps them greppable.
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
+    print(
+        f"redline: serving on http://{settings.host}:{settings.port} "
+        f"(data dir {settings.data_dir})",
+        file=sys.stderr,
+    )
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        loop="uvloop",
+        http="httptools",
+        access_log=False,
+        log_level=settings.log_level,
+        timeout_graceful_shutdown=10,
+    )
+    return 0

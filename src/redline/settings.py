@@ -1,0 +1,295 @@
+"""Settings: the one place that reads the environment and the gateway's configuration file.
+
+``Settings.load(environ, config_path=..., ...)`` builds a frozen, validated object once at
+start-up; everything else receives it (or parts of it) explicitly. The configuration file
+is TOML::
+
+    [server]
+    max_body_bytes = 8388608          # 8 MiB; larger bodies get 413
+    enclave_label = "U"               # default classification of every request
+
+    [upstreams.local-vllm]
+    base_url = "http://127.0.0.1:8000/v1"
+    api_key_env = "VLLM_API_KEY"      # secrets come from the environment, never the file
+    kind = "openai"                   # or "azure" (api-key header, api-version query)
+    connect_timeout_s = 5
+    read_timeout_s = 120
+
+    [[routes]]
+    model = "llama-70b"               # public model name clients send
+    upstream = "local-vllm"
+    upstream_model = "meta-llama/Llama-3.3-70B-Instruct"
+
+The built-in model ``redline-echo`` is always routed unless a route claims that name.
+Unknown keys are errors: a typo must not silently change behaviour.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from redline.errors import ConfigError
+
+__all__ = ["ECHO_MODEL", "RouteConfig", "Settings", "UpstreamConfig", "default_data_dir"]
+
+ECHO_MODEL = "redline-echo"
+DEFAULT_MAX_BODY = 8 * 1024 * 1024
+MAX_CONFIG_BYTES = 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UpstreamConfig:
+    """An OpenAI-compatible back end."""
+
+    name: str
+    base_url: str
+    kind: Literal["openai", "azure"] = "openai"
+    api_key: str | None = field(default=None, repr=False)
+    api_version: str | None = None
+    connect_timeout_s: float = 5.0
+    read_timeout_s: float = 120.0
+    max_connections: int = 256
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RouteConfig:
+    """Maps a public model name to an upstream and the name the upstream knows it by."""
+
+    model: str
+    upstream: str
+    upstream_model: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Settings:
+    """Everything the gateway needs to start, validated."""
+
+    data_dir: Path
+    host: str = "127.0.0.1"
+    port: int = 8080
+    max_body_bytes: int = DEFAULT_MAX_BODY
+    enclave_label: str = "U"
+    upstreams: Mapping[str, UpstreamConfig] = field(default_factory=dict)
+    routes: Mapping[str, RouteConfig] = field(default_factory=dict)
+    admin_key: str | None = field(default=None, repr=False)
+    log_level: str = "info"
+
+    @classmethod
+    def load(
+        cls,
+        environ: Mapping[str, str],
+        *,
+        config_path: Path | None = None,
+        data_dir: Path | None = None,
+        host: str | None = None,
+        port: int | None = None,
+    ) -> Settings:
+        """Build settings from the environment, an optional TOML file and CLI overrides.
+
+        Precedence: command-line argument, then environment, then file, then default.
+
+        Raises:
+            ConfigError: the file is unreadable or invalid, or a value is out of range.
+        """
+        doc = _read_config(config_path) if config_path else {}
+        server = _table(doc, "server", {"max_body_bytes", "enclave_label", "host", "port"})
+        upstreams = _parse_upstreams(doc, environ)
+        routes = _parse_routes(doc, upstreams)
+        env_port = environ.get("REDLINE_PORT")
+        settings = cls(
+            data_dir=(
+                data_dir or _env_path(environ, "REDLINE_DATA_DIR") or default_data_dir(environ)
+            ),
+            host=host
+            or environ.get("REDLINE_HOST")
+            or _str(server, "host", "server")
+            or "127.0.0.1",
+            port=port
+            or (_int_text(env_port, "REDLINE_PORT") if env_port else None)
+            or _int(server, "port", "server")
+            or 8080,
+            max_body_bytes=_int(server, "max_body_bytes", "server") or DEFAULT_MAX_BODY,
+            enclave_label=_str(server, "enclave_label", "server") or "U",
+            upstreams=upstreams,
+            routes=routes,
+            admin_key=environ.get("REDLINE_ADMIN_KEY") or None,
+            log_level=environ.get("REDLINE_LOG_LEVEL", "info").lower(),
+        )
+        settings.validate()
+        return settings
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Settings from the environment alone (``REDLINE_CONFIG`` may name a TOML file)."""
+        env = os.environ if environ is None else environ
+        config = env.get("REDLINE_CONFIG")
+        return cls.load(env, config_path=Path(config) if config else None)
+
+    def validate(self) -> None:
+        """Raise ConfigError for values out of range."""
+        if not 0 < self.port < 65536:
+            raise ConfigError(f"port must be in 1..65535, got {self.port}")
+        if self.max_body_bytes < 1024:
+            raise ConfigError(
+                f"server.max_body_bytes must be at least 1024, got {self.max_body_bytes}"
+            )
+        if self.log_level not in {"debug", "info", "warning", "error"}:
+            raise ConfigError(
+                f"REDLINE_LOG_LEVEL must be debug|info|warning|error, got {self.log_level!r}"
+            )
+
+
+def default_data_dir(environ: Mapping[str, str]) -> Path:
+    """``$XDG_DATA_HOME/redline`` or ``~/.local/share/redline``."""
+    xdg = environ.get("XDG_DATA_HOME")
+    base = Path(xdg) if xdg else Path(environ.get("HOME", str(Path.home()))) / ".local" / "share"
+    return base / "redline"
+
+
+def _env_path(environ: Mapping[str, str], name: str) -> Path | None:
+    value = environ.get(name)
+    return Path(value) if value else None
+
+
+def _read_config(path: Path) -> dict[str, object]:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from exc
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{path}: config file larger than {MAX_CONFIG_BYTES} bytes")
+    try:
+        doc = tomllib.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    unknown = set(doc) - {"server", "upstreams", "routes"}
+    if unknown:
+        raise ConfigError(f"{path}: unknown top-level key(s): {', '.join(sorted(unknown))}")
+    return doc
+
+
+def _table(doc: Mapping[str, object], key: str, allowed: set[str]) -> dict[str, object]:
+    value = doc.get(key, {})
+    if not isinstance(value, dict):
+        raise ConfigError(f"{key}: must be a table")
+    unknown = set(value) - allowed
+    if unknown:
+        raise ConfigError(f"{key}: unknown key(s): {', '.join(sorted(unknown))}")
+    return value
+
+
+def _str(table: Mapping[str, object], key: str, where: str) -> str | None:
+    value = table.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"{where}.{key}: must be a non-empty string")
+    return value
+
+
+def _int(table: Mapping[str, object], key: str, where: str) -> int | None:
+    value = table.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(f"{where}.{key}: must be an integer")
+    return value
+
+
+def _int_text(text: str, name: str) -> int:
+    try:
+        return int(text)
+    except ValueError as exc:
+        raise ConfigError(f"{name}: must be an integer, got {text!r}") from exc
+
+
+def _float(table: Mapping[str, object], key: str, where: str, default: float) -> float:
+    value = table.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise ConfigError(f"{where}.{key}: must be a positive number")
+    return float(value)
+
+
+_UPSTREAM_KEYS = {
+    "base_url",
+    "api_key_env",
+    "kind",
+    "api_version",
+    "connect_timeout_s",
+    "read_timeout_s",
+    "max_connections",
+}
+
+
+def _parse_upstreams(
+    doc: Mapping[str, object], environ: Mapping[str, str]
+) -> dict[str, UpstreamConfig]:
+    table = doc.get("upstreams", {})
+    if not isinstance(table, dict):
+        raise ConfigError("upstreams: must be a table of [upstreams.NAME] tables")
+    result: dict[str, UpstreamConfig] = {}
+    for name, raw in table.items():
+        where = f"upstreams.{name}"
+        if not isinstance(raw, dict):
+            raise ConfigError(f"{where}: must be a table")
+        unknown = set(raw) - _UPSTREAM_KEYS
+        if unknown:
+            raise ConfigError(f"{where}: unknown key(s): {', '.join(sorted(unknown))}")
+        base_url = _str(raw, "base_url", where)
+        if not base_url or not base_url.startswith(("http://", "https://")):
+            raise ConfigError(f"{where}.base_url: must be an http(s) URL")
+        kind = _str(raw, "kind", where) or "openai"
+        if kind not in ("openai", "azure"):
+            raise ConfigError(f"{where}.kind: must be 'openai' or 'azure', got {kind!r}")
+        key_env = _str(raw, "api_key_env", where)
+        if key_env and key_env not in environ:
+            raise ConfigError(f"{where}.api_key_env: environment variable {key_env} is not set")
+        api_version = _str(raw, "api_version", where)
+        if kind == "azure" and not api_version:
+            raise ConfigError(f"{where}.api_version: required for kind = 'azure'")
+        result[name] = UpstreamConfig(
+            name=name,
+            base_url=base_url.rstrip("/"),
+            kind="azure" if kind == "azure" else "openai",
+            api_key=environ[key_env] if key_env else None,
+            api_version=api_version,
+            connect_timeout_s=_float(raw, "connect_timeout_s", where, 5.0),
+            read_timeout_s=_float(raw, "read_timeout_s", where, 120.0),
+            max_connections=_int(raw, "max_connections", where) or 256,
+        )
+    return result
+
+
+def _parse_routes(
+    doc: Mapping[str, object], upstreams: Mapping[str, UpstreamConfig]
+) -> dict[str, RouteConfig]:
+    raw_routes = doc.get("routes", [])
+    if not isinstance(raw_routes, list):
+        raise ConfigError("routes: must be an array of tables ([[routes]])")
+    routes: dict[str, RouteConfig] = {}
+    for i, raw in enumerate(raw_routes):
+        where = f"routes[{i}]"
+        if not isinstance(raw, dict):
+            raise ConfigError(f"{where}: must be a table")
+        unknown = set(raw) - {"model", "upstream", "upstream_model"}
+        if unknown:
+            raise ConfigError(f"{where}: unknown key(s): {', '.join(sorted(unknown))}")
+        model = _str(raw, "model", where)
+        upstream = _str(raw, "upstream", where)
+        if not model or not upstream:
+            raise ConfigError(f"{where}: 'model' and 'upstream' are required")
+        if upstream not in upstreams:
+            raise ConfigError(f"{where}.upstream: no upstream named {upstream!r}")
+        if model in routes:
+            raise ConfigError(f"{where}.model: duplicate route for {model!r}")
+        routes[model] = RouteConfig(
+            model=model,
+            upstream=upstream,
+            upstream_model=_str(raw, "upstream_model", where) or model,
+        )
+    return routes
