@@ -15,6 +15,7 @@ table each.
     │   └── ModelNotFound            no route for the requested model
     ├── AuthenticationError          missing, unknown or revoked credential
     ├── AccessDenied                 principal / route does not dominate the request label
+    ├── MarkingError                 a classification marking is unknown or illegal (.token, .rule)
     ├── HaltedError                  the kill switch stops this traffic (.reason)
     ├── PolicyError
     │   ├── PolicyParseError         file, key path, message
@@ -51,6 +52,7 @@ __all__ = [
     "HaltedError",
     "InconsistencyError",
     "InvalidTransition",
+    "MarkingError",
     "ModelNotFound",
     "PolicyError",
     "PolicyParseError",
@@ -100,6 +102,20 @@ class AuthenticationError(GatewayError):
 
 class AccessDenied(GatewayError):
     """The principal or the route may not handle a request at this classification."""
+
+
+class MarkingError(GatewayError):
+    """A classification marking could not be parsed or breaks a marking rule.
+
+    Markings are never repaired silently: the error names the offending ``token`` (as
+    normalised by the parser, or ``""`` when the problem is the marking as a whole) and the
+    ``rule`` it breaks (an IC-ISM rule id or a named grammar rule, DOMAIN.md §2).
+    """
+
+    def __init__(self, message: str, *, token: str = "", rule: str = "") -> None:
+        super().__init__(message)
+        self.token = token
+        self.rule = rule
 
 
 class HaltedError(GatewayError):

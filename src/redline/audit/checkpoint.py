@@ -152,9 +152,7 @@ class Receipt:
         proof = tuple(_unb64(line, ProofError) for line in lines[pos + 1 :])
         if len(proof) > _MAX_PROOF or any(len(h) != HASH_SIZE for h in proof):
             raise ProofError("receipt proof hashes are malformed")
-        return cls(
-            index=int(lines[pos][6:]), proof=proof, checkpoint=data[cut + 2 :], extra=extra
-        )
+        return cls(index=int(lines[pos][6:]), proof=proof, checkpoint=data[cut + 2 :], extra=extra)
 
 
 def verify_receipt(

@@ -222,7 +222,7 @@ def verify_consistency(
     _check_hashes([old_root, new_root, *proof], InconsistencyError)
     if not 0 <= old_size <= new_size:
         raise InconsistencyError(f"size {old_size} is larger than {new_size}")
-    if old_size == new_size or old_size == 0:
+    if old_size in (new_size, 0):
         if proof:
             raise InconsistencyError("consistency proof must be empty")
         if old_size == new_size and old_root != new_root:
@@ -233,6 +233,13 @@ def verify_consistency(
     path = list(proof)
     if old_size & (old_size - 1) == 0:
         path.insert(0, old_root)  # old tree is a complete subtree: its root is the seed
+    fr, sr = _consistency_roots(old_size, new_size, path)
+    if fr != old_root or sr != new_root:
+        raise InconsistencyError("consistency proof does not match the roots")
+
+
+def _consistency_roots(old_size: int, new_size: int, path: list[bytes]) -> tuple[bytes, bytes]:
+    """The (old, new) roots an RFC 9162 §2.1.4.2 path leads to (exact length enforced)."""
     fn, sn = old_size - 1, new_size - 1
     while fn & 1:
         fn >>= 1
@@ -254,5 +261,4 @@ def verify_consistency(
         sn >>= 1
     if sn != 0:
         raise InconsistencyError("consistency proof is too short")
-    if fr != old_root or sr != new_root:
-        raise InconsistencyError("consistency proof does not match the roots")
+    return fr, sr

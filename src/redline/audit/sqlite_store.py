@@ -109,15 +109,18 @@ class SqliteLogStore:
                 first = batch.old_size
                 db.executemany(
                     "INSERT INTO leaves (idx, hash, entry) VALUES (?, ?, ?)",
-                    zip(range(first, first + len(batch.entries)), batch.leaf_hashes,
-                        batch.entries, strict=True),
+                    zip(
+                        range(first, first + len(batch.entries)),
+                        batch.leaf_hashes,
+                        batch.entries,
+                        strict=True,
+                    ),
                 )
-                db.executemany("INSERT INTO nodes (level, idx, hash) VALUES (?, ?, ?)",
-                               batch.nodes)
-                db.executemany("INSERT INTO requests (request_id, idx) VALUES (?, ?)",
-                               batch.request_ids)
-                db.execute("UPDATE state SET size = ? WHERE id = 0",
-                           (first + len(batch.entries),))
+                db.executemany("INSERT INTO nodes (level, idx, hash) VALUES (?, ?, ?)", batch.nodes)
+                db.executemany(
+                    "INSERT INTO requests (request_id, idx) VALUES (?, ?)", batch.request_ids
+                )
+                db.execute("UPDATE state SET size = ? WHERE id = 0", (first + len(batch.entries),))
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
@@ -170,8 +173,9 @@ class SqliteLogStore:
                 (current,) = db.execute("SELECT checkpoint_size FROM state").fetchone()
                 if current != previous_size:
                     raise AuditStoreError("another writer saved a checkpoint concurrently")
-                db.execute("INSERT OR REPLACE INTO checkpoints (size, note) VALUES (?, ?)",
-                           (size, note))
+                db.execute(
+                    "INSERT OR REPLACE INTO checkpoints (size, note) VALUES (?, ?)", (size, note)
+                )
                 db.execute("UPDATE state SET checkpoint_size = ? WHERE id = 0", (size,))
             except BaseException:
                 db.execute("ROLLBACK")

@@ -38,7 +38,7 @@ _MAX_ENTRY = 0xFFFF
 
 
 def _index_path(n: int) -> str:
-    """Encode a tile index as 3-digit groups, ``x`` on all but the last (1234067 -> x001/x234/067)."""
+    """Tile index as 3-digit groups, ``x`` on all but the last: 1234067 -> x001/x234/067."""
     digits = f"{n:d}"
     digits = digits.zfill((len(digits) + 2) // 3 * 3)
     groups = [digits[i : i + 3] for i in range(0, len(digits), 3)]

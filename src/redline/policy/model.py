@@ -232,16 +232,13 @@ class Policy:
     sha256: str = ""
     floor_sha256: str = ""
     overlay_sha256: str = ""
-    thresholds: Mapping[str, Thresholds] = field(
-        init=False, repr=False, compare=False, hash=False
-    )
+    thresholds: Mapping[str, Thresholds] = field(init=False, repr=False, compare=False, hash=False)
     _clauses_by_id: Mapping[str, Clause] = field(init=False, repr=False, compare=False)
     _categories_by_id: Mapping[str, Category] = field(init=False, repr=False, compare=False)
-    _rules: Mapping[tuple[RuleKind, str], ReviewRule] = field(
-        init=False, repr=False, compare=False
-    )
+    _rules: Mapping[tuple[RuleKind, str], ReviewRule] = field(init=False, repr=False, compare=False)
     _exact_routes: Mapping[str, RouteSettings] = field(init=False, repr=False, compare=False)
     _glob_routes: tuple[RouteSettings, ...] = field(init=False, repr=False, compare=False)
+    _default_route: RouteSettings = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         table = {
@@ -256,6 +253,9 @@ class Policy:
         globs = sorted((r for r in self.routes if _is_glob(r.model)), key=lambda r: -len(r.model))
         object.__setattr__(self, "_exact_routes", exact)
         object.__setattr__(self, "_glob_routes", tuple(globs))
+        default = next((r for r in self.routes if r.model == DEFAULT_ROUTE), None)
+        # A merged policy always has a "*" route; a hand-built one without it fails closed.
+        object.__setattr__(self, "_default_route", default or RouteSettings(model=DEFAULT_ROUTE))
 
     def category(self, category_id: str) -> Category:
         """The category with this id.
@@ -282,6 +282,11 @@ class Policy:
         wanted = {cid for cat in category_ids for cid in self._categories_by_id[cat].clauses}
         return tuple(c for c in self.clauses if c.id in wanted)
 
+    @property
+    def default_route(self) -> RouteSettings:
+        """The route of ``model = "*"``."""
+        return self._default_route
+
     def route_for(self, model: str) -> RouteSettings:
         """The route of a model: an exact match, else the longest matching pattern.
 
@@ -293,8 +298,7 @@ class Policy:
         for candidate in self._glob_routes:
             if fnmatch.fnmatchcase(model, candidate.model):
                 return candidate
-        # Unreachable for merged policies (the "*" route always matches); fail closed anyway.
-        return RouteSettings(model=DEFAULT_ROUTE)
+        return self._default_route
 
     def review_rule(self, category: str, kind: RuleKind = RuleKind.REVIEW) -> ReviewRule | None:
         """The rule releasing ``kind`` for ``category``: its own rule, else the ``"*"`` rule."""

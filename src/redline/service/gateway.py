@@ -94,6 +94,41 @@ class Gateway:
         body["model"] = route.upstream_model
         _ = principal
         if request.stream:
-            return Streaming(events=route.upstream.stream(request.endpoint, body))
+            return Streaming(events=await _started(route.upstream.stream(request.endpoint, body)))
         reply = await route.upstream.complete(request.endpoint, body)
         return Completed(body=reply.body)
+
+
+async def _started(events: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    """Wait for the first event so that failures before it become HTTP errors, not SSE events.
+
+    Returns an iterator that yields the first event again, then the rest.
+    """
+    try:
+        first = await anext(events)
+    except StopAsyncIteration:
+        return _empty()
+    except BaseException:
+        await _close(events)
+        raise
+    return _chain(first, events)
+
+
+async def _chain(first: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    try:
+        yield first
+        async for event in rest:
+            yield event
+    finally:
+        await _close(rest)
+
+
+async def _empty() -> AsyncIterator[bytes]:
+    return
+    yield  # pragma: no cover - makes this an async generator
+
+
+async def _close(events: AsyncIterator[bytes]) -> None:
+    aclose = getattr(events, "aclose", None)
+    if aclose is not None:
+        await aclose()

@@ -100,7 +100,7 @@ class OpenAIHttpUpstream:
         for attempt in (1, 2):
             try:
                 with map_httpx_errors(self.name):
-                    response = await self._client.send(request)
+                    response = await self._client.send(request, stream=True)
                 break
             except UpstreamUnavailable as exc:
                 connect_failed = isinstance(

@@ -1,0 +1,118 @@
+"""``decide``: THE one combination rule from category scores to allow / review / block.
+
+Every path that screens anything (input, output, mid-stream, ``/v1/moderations``,
+``redline screen``) calls this function; there is no second rule (STYLE.md §7.1, the
+LlamaFirewall lesson). It is pure and cheap: the per-category thresholds are precomputed in
+``Policy.thresholds``; the benchmark (``benchmarks/policy_decide.py``) holds it to <= 50 µs.
+
+The rule:
+
+1. Per category, the score is the **maximum** over all verdicts for it (so an added judge or
+   detector can only escalate).
+2. ``block`` if any category's score >= its ``block_threshold``; else ``review`` if any
+   score >= its ``review_threshold``; else ``allow``.
+3. **Fail closed**: a classifier failure (``errors``), a verdict for a category the policy
+   does not know (a version skew between safety stack and policy: we cannot tell whether its
+   score should block), or a score that is not a number in [0, 1] (NaN would compare false
+   and silently allow) raises the action to at least the route's ``on_error`` (``block`` by
+   default) and is named in ``reason``.
+
+The :class:`~redline.domain.Decision` names the categories that drove a non-allow action (in
+policy order), the union of their clauses (in policy order), every valid score, the evidence
+of the driving verdicts (of all verdicts for ``allow``), and ``policy.sha256``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from redline.domain import Action, Decision, Verdict
+from redline.policy.model import SEVERITY, Policy, RouteSettings, Thresholds
+
+__all__ = ["decide"]
+
+
+def decide(
+    policy: Policy,
+    verdicts: Sequence[Verdict],
+    *,
+    errors: Sequence[str] = (),
+    route: RouteSettings | None = None,
+) -> Decision:
+    """Combine verdicts into one decision under ``policy``.
+
+    Args:
+        policy: the effective policy (read once per request from the holder).
+        verdicts: every verdict the safety stack produced for this request or response.
+        errors: descriptions of classifier failures (no content, just what failed).
+        route: the route of the request; its ``on_error`` applies to failures. Defaults to
+            the policy's default route.
+
+    Returns:
+        The decision; never raises for any input.
+    """
+    table = policy.thresholds
+    failures = list(errors)
+    scores = _max_scores(verdicts, table, failures)
+
+    blocked: list[str] = []
+    held: list[str] = []
+    for category, score in scores.items():
+        row = table[category]
+        if score >= row.block:
+            blocked.append(category)
+        elif score >= row.review:
+            held.append(category)
+
+    drivers = blocked or held
+    action = Action.BLOCK if blocked else Action.REVIEW if held else Action.ALLOW
+    reason = ""
+    if drivers:
+        order = list(table)
+        drivers.sort(key=order.index)
+        reason = "; ".join(
+            f"{c} {scores[c]:.2f} >= {_limit(table[c], action):.2f}" for c in drivers
+        )
+    if failures:
+        fail = (route or policy.default_route).on_error
+        if SEVERITY[fail] > SEVERITY[action]:
+            action = fail
+        reason = "; ".join([*([reason] if reason else []), "fail closed: " + "; ".join(failures)])
+
+    wanted = set(drivers) if drivers else None
+    evidence: dict[str, None] = {}
+    for v in verdicts:
+        if wanted is None or v.category in wanted:
+            evidence.update(dict.fromkeys(v.evidence))
+    clauses: tuple[str, ...] = ()
+    if drivers:
+        cited = {cid for c in drivers for cid in table[c].clauses}
+        clauses = tuple(c.id for c in policy.clauses if c.id in cited)
+    return Decision(
+        action=action,
+        categories=tuple(drivers),
+        clauses=clauses,
+        scores=scores,
+        evidence=tuple(evidence),
+        policy_sha256=policy.sha256,
+        reason=f"{action.value}: {reason}" if reason else "",
+    )
+
+
+def _max_scores(
+    verdicts: Sequence[Verdict], table: Mapping[str, Thresholds], failures: list[str]
+) -> dict[str, float]:
+    scores: dict[str, float] = {}
+    for v in verdicts:
+        score = v.score
+        if not 0.0 <= score <= 1.0:  # also catches NaN
+            failures.append(f"{v.source}: invalid score {score!r} for {v.category!r}")
+        elif v.category not in table:
+            failures.append(f"{v.source}: unknown category {v.category!r}")
+        elif score > scores.get(v.category, -1.0):
+            scores[v.category] = score
+    return scores
+
+
+def _limit(row: Thresholds, action: Action) -> float:
+    return row.block if action is Action.BLOCK else row.review
