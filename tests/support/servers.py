@@ -55,7 +55,7 @@ def redline_cli(
 ) -> subprocess.CompletedProcess[str]:
     """Run ``redline ARGS`` as a subprocess of this interpreter."""
     return subprocess.run(
-        [sys.executable, "-m", "redline.cli.main", *args],
+        [sys.executable, "-m", "redline", *args],
         env=env,
         capture_output=True,
         text=True,
@@ -68,7 +68,7 @@ def redline_cli(
 def redline_server(env: dict[str, str], *extra: str, config: Path | None = None) -> Iterator[str]:
     """Start ``redline serve`` as a subprocess; yield its base URL; stop it afterwards."""
     port = free_port()
-    args = [sys.executable, "-m", "redline.cli.main", "serve", "--port", str(port), *extra]
+    args = [sys.executable, "-m", "redline", "serve", "--port", str(port), *extra]
     if config is not None:
         args += ["--config", str(config)]
     proc = subprocess.Popen(
@@ -99,3 +99,12 @@ def redline_server(env: dict[str, str], *extra: str, config: Path | None = None)
             proc.wait()
         if proc.stdout:
             proc.stdout.close()
+
+
+def subprocess_env(**extra: str) -> dict[str, str]:
+    """This process's environment without REDLINE_* variables, plus ``extra``."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REDLINE_")}  # noqa: TID251
+    env.update(extra)
+    return env

@@ -7,7 +7,11 @@ from pathlib import Path
 
 from redline.settings import Settings
 
-__all__ = ["add_data_dir_argument", "load_settings"]
+__all__ = ["UsageError", "add_data_dir_argument", "load_settings"]
+
+
+class UsageError(Exception):
+    """Bad command-line input; printed without a traceback, exit code 2."""
 
 
 def add_data_dir_argument(parser: argparse.ArgumentParser) -> None:

@@ -16,7 +16,9 @@ import importlib.util
 import sys
 from collections.abc import Callable, Sequence
 
-__all__ = ["main"]
+from redline.cli.common import UsageError
+
+__all__ = ["UsageError", "main"]
 
 # command -> (module, one-line help). The module registers its own arguments.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -33,10 +35,6 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 Handler = Callable[[argparse.Namespace], int]
-
-
-class UsageError(Exception):
-    """Bad command-line input; printed without a traceback, exit code 2."""
 
 
 def _available_commands() -> dict[str, tuple[str, str]]:

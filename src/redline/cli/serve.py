@@ -7,6 +7,7 @@ import logging
 import sys
 
 from redline.cli.common import add_data_dir_argument, load_settings
+from redline.settings import Settings
 
 __all__ = ["register"]
 
@@ -30,6 +31,7 @@ def run(args: argparse.Namespace) -> int:
         stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
+    _bootstrap_key(settings)
     print(
         f"redline: serving on http://{settings.host}:{settings.port} "
         f"(data dir {settings.data_dir})",
@@ -46,3 +48,22 @@ def run(args: argparse.Namespace) -> int:
         timeout_graceful_shutdown=10,
     )
     return 0
+
+
+def _bootstrap_key(settings: Settings) -> None:
+    """On a fresh data directory, issue one key so the first run is usable at once."""
+    from redline.store.keys import SqliteKeyStore
+
+    store = SqliteKeyStore(settings.data_dir / "keys.db")
+    try:
+        if store.list():
+            return
+        issued = store.create(tenant="default", label="bootstrap")
+    finally:
+        store.close()
+    print(
+        "redline: first start: created an API key for tenant 'default' (shown once):\n"
+        f"    {issued.plaintext}\n"
+        "  (manage keys with `redline keys create|list|revoke`)",
+        file=sys.stderr,
+    )

@@ -36,7 +36,7 @@ from redline.errors import MarkingError
 from redline.markings.label import CountrySet, Label, Level
 from redline.markings.register import Register, default_register
 
-__all__ = ["MAX_MARKING_CHARS", "normalise", "parse_marking"]
+__all__ = ["MAX_MARKING_CHARS", "MISSING_FDR", "normalise", "parse_marking"]
 
 MAX_MARKING_CHARS = 4096
 MISSING_FDR = "missing-fdr"
@@ -131,6 +131,7 @@ class _Parser:
         self.display: CountrySet | None = None
         self.nonic: set[str] = set()
         self.seen: set[str] = set()
+        self.controls: set[str] = set()
         # (token, required control, rule) and (token, minimum rank, rule) checked at the end
         self.requires: list[tuple[str, str, str]] = []
         self.min_ranks: list[tuple[str, int, str]] = []
@@ -301,9 +302,9 @@ class _Parser:
         if spec is None:  # a CUI limited dissemination control (FED ONLY, NOCON, ...)
             self.cui_ldcs.add(v)
             return
-        if spec.banner in self.seen:  # NF and NOFORN in one marking
+        if spec.banner in self.controls:  # NF and NOFORN in one marking
             raise _fail("token repeated", v, "each token at most once")
-        self.seen.add(spec.banner)
+        self.controls.add(spec.banner)
         if spec.kind == "noforn":
             self.noforn = True
         elif spec.kind == "relido":

@@ -500,9 +500,11 @@ class _Reader:
         return None
 
     def ident(self, t: Mapping[str, object], path: str, key: str, shape: re.Pattern[str]) -> str:
+        if key not in t:
+            self.parse(f"{path}.{key}", "required")
+            return ""
         value = self.text(t, key, path)
         if value is None:
-            self.parse(f"{path}.{key}", "required")
             return ""
         if not shape.fullmatch(value):
             self.parse(f"{path}.{key}", f"{value!r} is not a valid id ({shape.pattern})")
