@@ -2,7 +2,7 @@
 
 Decisions (allow / review / block) are values; errors are exceptions. Every error raised by
 Redline's own code derives from :class:`GatewayError`; foreign exceptions are mapped at one
-boundary each (``upstream.openai_http.map_httpx_errors``, the ASGI error boundary, the CLI).
+boundary each (``upstream.openai_http.map_transport_errors``, the ASGI error boundary, the CLI).
 Edges map classes to HTTP statuses (``gateway/errors.py``) and exit codes (``cli``) in one
 table each.
 
@@ -22,7 +22,7 @@ table each.
     │   └── PolicyValidationError    semantically invalid or loosens the floor
     ├── ClassifierError              raised inside the safety stack; converted to fail-closed
     │   └── ClassifierTimeout
-    ├── UpstreamError                produced only by upstream.openai_http.map_httpx_errors()
+    ├── UpstreamError                produced only by upstream.openai_http.map_transport_errors()
     │   ├── UpstreamTimeout
     │   ├── UpstreamUnavailable
     │   └── UpstreamResponseError    .status_code, .body (OpenAI-shaped error passed through)

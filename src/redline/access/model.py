@@ -1,11 +1,11 @@
-"""Subjects and objects for Bell–LaPadula dominance (DOMAIN.md §3.1, §3.2).
+"""Subjects and objects for Bell-LaPadula dominance (DOMAIN.md §3.1, §3.2).
 
 Layering: ``redline.access`` and ``redline.markings`` are independent siblings (see the
 import-linter contract), so access never imports markings. It reads labels through
 :class:`LabelView`, a structural Protocol that :class:`redline.markings.Label` satisfies,
 and represents a principal's clearance as a :class:`Clearance`, which satisfies it too.
 
-Dominance (:func:`dominates`) is the Bell–LaPadula projection of a label: level,
+Dominance (:func:`dominates`) is the Bell-LaPadula projection of a label: level,
 compartments (SCI and SAP tokens, exact, with implied parents) and releasability ("R", the
 set of nationalities that may receive it; ``None`` = no constraint). ``a`` dominates ``b``
 iff ``a.rank >= b.rank``, ``a``'s compartments include ``b``'s, and ``R(a) ⊆ R(b)``.
@@ -24,7 +24,15 @@ from typing import Protocol
 from redline.domain import Principal
 from redline.errors import ConfigError
 
-__all__ = ["Clearance", "LabelView", "clearance_label", "dominates", "expand_compartments"]
+__all__ = [
+    "LEVEL_NAMES",
+    "Clearance",
+    "LabelView",
+    "clearance_label",
+    "dominates",
+    "expand_compartments",
+    "releasability_covers",
+]
 
 # Clearance spellings (EO 13526 levels; "TS/SCI" is TS eligibility, SCI access being per
 # read-in: DOMAIN.md §3.2). The four levels are fixed by the order, not by the register.
@@ -94,12 +102,14 @@ def expand_compartments(tokens: Iterable[str]) -> frozenset[str]:
     """
     out: set[str] = set()
     for token in tokens:
-        out.add(token)
-        compartment, _, _sub = token.partition(" ")
-        out.add(compartment)
-        parts = compartment.split("-")
-        for i in range(1, len(parts)):
-            out.add("-".join(parts[: i]) if i == 1 else f"{parts[0]}-{parts[i - 1]}")
+        head, _, sub = token.partition(" ")
+        system, *compartments = head.split("-")
+        out.add(system)
+        out.update(f"{system}-{c}" for c in compartments)
+        if sub and compartments:
+            out.add(f"{system}-{compartments[-1]} {sub}")
+        elif sub:
+            out.add(token)
     return frozenset(out)
 
 
@@ -116,9 +126,7 @@ def clearance_label(principal: Principal) -> Clearance:
     """
     rank = _CLEARANCE_RANK.get(principal.clearance.strip().upper())
     if rank is None:
-        raise ConfigError(
-            f"principal {principal.id!r}: unknown clearance {principal.clearance!r}"
-        )
+        raise ConfigError(f"principal {principal.id!r}: unknown clearance {principal.clearance!r}")
     read_ins = {token.strip().upper() for token in principal.read_ins}
     sap = frozenset(t for t in read_ins if t.startswith("SAR-"))
     return Clearance(
@@ -130,7 +138,7 @@ def clearance_label(principal: Principal) -> Clearance:
 
 
 def dominates(a: LabelView, b: LabelView) -> bool:
-    """Bell–LaPadula dominance: level ≥, compartments ⊇, releasability ⊆ (module doc)."""
+    """Bell-LaPadula dominance: level ≥, compartments ⊇, releasability ⊆ (module doc)."""
     return (
         a.rank >= b.rank
         and a.sci >= b.sci

@@ -2,7 +2,7 @@
 reading the shipped token register.
 
 Entry points: :func:`parse_marking` (one banner line or portion mark), :func:`join` (the
-high-water mark of labels, R1–R12), :func:`extract_label` (every mark in free text, rolled
+high-water mark of labels, R1-R12), :func:`extract_label` (every mark in free text, rolled
 up), :meth:`Label.banner` / :meth:`Label.portion` (rendering). Token lists come from
 ``data/tokens-v1.toml`` (:class:`Register`); bad markings raise
 :class:`redline.errors.MarkingError` naming the token and the rule.

@@ -80,7 +80,9 @@ def _scanner(register: Register) -> _Scanner:
     full_level = "|".join(re.escape(n) for n in full)
     abbr_level = "|".join(re.escape(n) for n in abbr)
     body = rf"[A-Z0-9 ,/\-\t\r\n]{{0,{MAX_PORTION_CHARS}}}"
-    portion = rf"\((?P<portion>(?P<foreign>//[A-Z]{{3,4}} )?(?:{any_level})(?P<rest>[ \t]*//{body})?)\)"
+    portion = (
+        rf"\((?P<portion>(?P<foreign>//[A-Z]{{3,4}} )?(?:{any_level})(?P<rest>[ \t]*//{body})?)\)"
+    )
     # Banner tail: categories on the same line, or wrapped after a trailing "," or "/".
     tail = r"(?:[,/][ \t]*\r?\n[ \t]*|[A-Z0-9 ,/\-\t])*"
     banner = (
@@ -122,9 +124,9 @@ def _scan(text: str, scanner: _Scanner) -> Iterable[FoundMark]:
             yield FoundMark(kind="banner", text=banner, start=start, end=start + len(banner))
             continue
         start, end = match.start() - 1, match.end() - 1
-        if match.group("rest") is None and match.group("foreign") is None:
-            if not _weak_ok(text, start, end, match.group("portion"), enumerated):
-                continue
+        weak = match.group("rest") is None and match.group("foreign") is None
+        if weak and not _weak_ok(text, start, end, match.group("portion"), enumerated):
+            continue
         yield FoundMark(kind="portion", text=match.group(), start=start, end=end)
 
 

@@ -20,7 +20,7 @@ field                     join                                         rule
 ``defects``               union                                        R8
 ========================  ===========================================  ==========
 
-Rendering (R6–R12: which of these show in a banner) is a pure function of the fields, in
+Rendering (R6-R12: which of these show in a banner) is a pure function of the fields, in
 :mod:`redline.markings.render`; the lattice never loses information to rendering, which is
 what keeps ``join`` associative.
 
@@ -118,7 +118,7 @@ class Label:
     # -- lattice ---------------------------------------------------------------------------
 
     def join(self, other: Label) -> Label:
-        """The least upper bound of two labels (R1–R11); see the module table."""
+        """The least upper bound of two labels (R1-R11); see the module table."""
         return Label(
             level=max(self.level, other.level),
             cui=self.cui or other.cui,
@@ -144,13 +144,13 @@ class Label:
     def dominates(self, other: Label) -> bool:
         """Whether this label is at least as restrictive as ``other`` in every respect.
 
-        The lattice order: ``self.join(other) == self``. Stricter than the Bell–LaPadula
+        The lattice order: ``self.join(other) == self``. Stricter than the Bell-LaPadula
         projection used for access decisions (:mod:`redline.access`), which looks only at
         level, compartments and releasability.
         """
         return self.join(other) == self
 
-    # -- derived views (R6–R9) -------------------------------------------------------------
+    # -- derived views (R6-R9) -------------------------------------------------------------
 
     @property
     def rank(self) -> int:
@@ -169,7 +169,7 @@ class Label:
 
     @property
     def shows_rel(self) -> bool:
-        """Whether a banner carries REL TO: a list survives and every classified portion had one (R7)."""
+        """Whether a banner carries REL TO: every classified portion had a list (R7)."""
         return self.rel is not None and self.rel_complete and not self.is_noforn
 
     @property
@@ -245,7 +245,10 @@ class Label:
             if isinstance(value, frozenset):
                 value = sorted(value)
             elif isinstance(value, CountrySet):
-                value = {"countries": sorted(value.countries), "tetragraphs": sorted(value.tetragraphs)}
+                value = {
+                    "countries": sorted(value.countries),
+                    "tetragraphs": sorted(value.tetragraphs),
+                }
             elif isinstance(value, Level):
                 value = value.name
             out.setdefault(f.name, value)

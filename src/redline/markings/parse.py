@@ -3,7 +3,7 @@
 Normalisation rule (:func:`normalise`), applied before anything else:
 
 1. Input longer than :data:`MAX_MARKING_CHARS` characters, or containing any non-ASCII
-   character, is rejected (no Unicode case folding: ``"ſ".upper() == "S"``).
+   character, is rejected (no Unicode case folding: the long s, U+017F, upper-cases to "S").
 2. Every run of whitespace (spaces, tabs, CR, LF) becomes one space, and the ends are
    stripped: a mark split across lines reads as if it were on one line.
 3. Letters are upper-cased: ``secret//noforn`` is ``SECRET//NOFORN``.
@@ -52,6 +52,7 @@ _PROGRAM = re.compile(r"[A-Z0-9]{1,32}(?: [A-Z0-9]{1,32}){0,3}")
 # Category ranks: segments must appear in increasing order (DOMAIN.md §2.2).
 _CUI_CAT, _SCI, _SAP, _WAIVED, _FGI, _DISSEM, _NONIC = range(1, 8)
 _SAP_PREFIXES = ("SAR-", "SPECIAL ACCESS REQUIRED-")
+_LISTED = ("REL TO ", "DISPLAY ONLY ", "DISPLAYONLY ")
 _CATEGORY_NAMES = {
     _CUI_CAT: "CUI category",
     _SCI: "SCI",
@@ -199,27 +200,31 @@ class _Parser:
             return _CUI_CAT
         categories = {self._value_category(v) for v in values}
         if len(categories) > 1:
-            raise _fail("values of different categories in one segment", "/".join(values),
-                        "one category per //-segment (§2.2)")
+            raise _fail(
+                "values of different categories in one segment",
+                "/".join(values),
+                "one category per //-segment (§2.2)",
+            )
         return categories.pop()
 
     def _value_category(self, v: str) -> int:
         reg = self.reg
+        category = 0
         if v.startswith(_SAP_PREFIXES):
-            return _SAP
-        if v == "WAIVED":
-            return _WAIVED
-        if v == "FGI" or v.startswith("FGI "):
-            return _FGI
-        if v in reg.dissem or v.startswith(("REL TO ", "DISPLAY ONLY ", "DISPLAYONLY ")):
-            return _DISSEM
-        if self.cui and v in reg.cui_ldcs:
-            return _DISSEM
-        if v in reg.nonic:
-            return _NONIC
-        if v.split("-", 1)[0] in reg.sci:
-            return _SCI
-        raise _fail("unknown marking token", v, "unknown tokens are rejected (ISM-ID-00125)")
+            category = _SAP
+        elif v == "WAIVED":
+            category = _WAIVED
+        elif v == "FGI" or v.startswith("FGI "):
+            category = _FGI
+        elif v in reg.dissem or v.startswith(_LISTED) or (self.cui and v in reg.cui_ldcs):
+            category = _DISSEM
+        elif v in reg.nonic:
+            category = _NONIC
+        elif v.split("-", 1)[0] in reg.sci:
+            category = _SCI
+        if not category:
+            raise _fail("unknown marking token", v, "unknown tokens are rejected (ISM-ID-00125)")
+        return category
 
     def _segment(self, category: int, values: list[str]) -> None:
         for v in values:

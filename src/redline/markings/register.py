@@ -155,7 +155,9 @@ def _build(raw: dict[str, object]) -> Register:
         sci[name] = _sci_spec(name, spec, rank_of)
     rules = {
         name: _sci_spec(name, spec, rank_of)
-        for name, spec in cast(dict[str, dict[str, object]], raw.get("sci_compartments", {})).items()
+        for name, spec in cast(
+            dict[str, dict[str, object]], raw.get("sci_compartments", {})
+        ).items()
     }
 
     dissem: dict[str, object] = {}

@@ -1,7 +1,7 @@
 """Rendering a :class:`~redline.markings.label.Label` as a banner line or portion mark.
 
 Spec: DOMAIN.md §2.2 (category order ``CLASSIFICATION//SCI//SAP//FGI//DISSEM//NON-IC``,
-values within a category joined by ``/``) and §2.4 R6–R12.
+values within a category joined by ``/``) and §2.4 R6-R12.
 
 Invariants (tested as a fixpoint: ``parse(render(L))`` renders to the same text):
 

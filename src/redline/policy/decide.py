@@ -57,8 +57,10 @@ def decide(
 
     blocked: list[str] = []
     held: list[str] = []
-    for category, score in scores.items():
-        row = table[category]
+    for category, row in table.items():  # policy order, so no sort is needed
+        score = scores.get(category)
+        if score is None:
+            continue
         if score >= row.block:
             blocked.append(category)
         elif score >= row.review:
@@ -68,8 +70,6 @@ def decide(
     action = Action.BLOCK if blocked else Action.REVIEW if held else Action.ALLOW
     reason = ""
     if drivers:
-        order = list(table)
-        drivers.sort(key=order.index)
         reason = "; ".join(
             f"{c} {scores[c]:.2f} >= {_limit(table[c], action):.2f}" for c in drivers
         )

@@ -13,6 +13,7 @@ the RFC 8785 (JCS) serialisation of the annotated document without the hash fiel
 from __future__ import annotations
 
 import json
+from typing import cast
 
 import rfc8785
 
@@ -159,11 +160,10 @@ def _emit_table(table: JSONObject, prefix: str, lines: list[str]) -> None:
         if isinstance(value, dict):
             lines.extend(["", f"[{name}]"])
             _emit_table(value, name, lines)
-        else:
-            for item in value if isinstance(value, list) else ():
-                lines.extend(["", f"[[{name}]]"])
-                if isinstance(item, dict):
-                    _emit_table(item, name, lines)
+            continue
+        for item in cast(list[JSONObject], value):  # _is_table_array checked it
+            lines.extend(["", f"[[{name}]]"])
+            _emit_table(item, name, lines)
 
 
 #: Arrays of tables that may be empty; an empty one is omitted (TOML has no ``[[x]]`` of 0).

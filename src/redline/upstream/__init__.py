@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from redline.upstream.base import StreamEvents, Upstream, UpstreamReply
 from redline.upstream.echo import EchoUpstream
-from redline.upstream.openai_http import OpenAIHttpUpstream, map_httpx_errors
+from redline.upstream.openai_http import OpenAIHttpUpstream, map_transport_errors
 
 __all__ = [
     "EchoUpstream",
@@ -12,5 +12,5 @@ __all__ = [
     "StreamEvents",
     "Upstream",
     "UpstreamReply",
-    "map_httpx_errors",
+    "map_transport_errors",
 ]

@@ -1,9 +1,9 @@
-"""An OpenAI-compatible HTTP back end (OpenAI, vLLM, Ollama, Azure OpenAI) over httpx.
+"""An OpenAI-compatible HTTP back end (OpenAI, vLLM, Ollama, Azure OpenAI).
 
-Connections are pooled per upstream. A connection failure before any byte was sent is
-retried once (the request cannot have reached the model); nothing else is retried, because
-generation is not idempotent. All httpx exceptions become :class:`UpstreamError` in
-:func:`map_httpx_errors`, the single mapping point.
+Requests go through :class:`redline.upstream.http1.Http1Pool` (keep-alive pool). A failed
+connection attempt, or a pooled connection the upstream had already closed, is retried
+once; nothing else is retried, because generation is not idempotent. Transport failures
+become :class:`UpstreamError` in :func:`map_transport_errors`, the single mapping point.
 """
 
 from __future__ import annotations
@@ -11,14 +11,20 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 
-import httpx
 import orjson
 
 from redline.domain import Endpoint, JSONObject
 from redline.errors import UpstreamResponseError, UpstreamTimeout, UpstreamUnavailable
 from redline.upstream.base import UpstreamReply
+from redline.upstream.http1 import (
+    ConnectFailed,
+    Http1Pool,
+    Http1Response,
+    ReadTimedOut,
+    TransportFailure,
+)
 
-__all__ = ["OpenAIHttpUpstream", "map_httpx_errors"]
+__all__ = ["OpenAIHttpUpstream", "map_transport_errors"]
 
 _PATHS = {
     Endpoint.CHAT: "/chat/completions",
@@ -29,16 +35,16 @@ _MAX_ERROR_BODY = 64 * 1024
 
 
 @contextmanager
-def map_httpx_errors(upstream: str) -> Iterator[None]:
-    """Translate httpx exceptions raised inside the block into UpstreamError subclasses."""
+def map_transport_errors(upstream: str) -> Iterator[None]:
+    """Translate transport failures raised inside the block into UpstreamError subclasses."""
     try:
         yield
-    except httpx.TimeoutException as exc:
-        if isinstance(exc, httpx.ConnectTimeout):
-            raise UpstreamUnavailable(f"upstream {upstream!r} did not accept a connection") from exc
+    except ReadTimedOut as exc:
         raise UpstreamTimeout(f"upstream {upstream!r} timed out") from exc
-    except httpx.TransportError as exc:
-        raise UpstreamUnavailable(f"upstream {upstream!r} failed: {type(exc).__name__}") from exc
+    except ConnectFailed as exc:
+        raise UpstreamUnavailable(f"upstream {upstream!r} is unreachable") from exc
+    except TransportFailure as exc:
+        raise UpstreamUnavailable(f"upstream {upstream!r} failed: {exc}") from exc
 
 
 class OpenAIHttpUpstream:
@@ -54,93 +60,64 @@ class OpenAIHttpUpstream:
         connect_timeout_s: float = 5.0,
         read_timeout_s: float = 120.0,
         max_connections: int = 256,
-        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.name = name
-        headers = {"content-type": "application/json"}
-        params: dict[str, str] = {}
+        self._headers = {"content-type": "application/json", "accept": "application/json"}
+        self._query = ""
         if azure_api_version:
-            params["api-version"] = azure_api_version
+            self._query = f"?api-version={azure_api_version}"
             if api_key:
-                headers["api-key"] = api_key
+                self._headers["api-key"] = api_key
         elif api_key:
-            headers["authorization"] = f"Bearer {api_key}"
-        self._client = httpx.AsyncClient(
-            base_url=base_url,
-            headers=headers,
-            params=params,
-            timeout=httpx.Timeout(read_timeout_s, connect=connect_timeout_s),
-            limits=httpx.Limits(
-                max_connections=max_connections, max_keepalive_connections=max_connections
-            ),
-            transport=transport,
+            self._headers["authorization"] = f"Bearer {api_key}"
+        self._pool = Http1Pool(
+            base_url,
+            connect_timeout_s=connect_timeout_s,
+            read_timeout_s=read_timeout_s,
+            max_connections=max_connections,
         )
 
     async def complete(self, endpoint: Endpoint, body: JSONObject) -> UpstreamReply:
-        content = orjson.dumps(body)
-        response = await self._send(endpoint, content)
-        try:
-            with map_httpx_errors(self.name):
-                data = await response.aread()
-        finally:
-            await response.aclose()
-        return UpstreamReply(body=data)
+        response = await self._send(endpoint, body)
+        with map_transport_errors(self.name):
+            return UpstreamReply(body=await response.read())
 
     async def stream(self, endpoint: Endpoint, body: JSONObject) -> AsyncIterator[bytes]:
-        content = orjson.dumps(body)
-        response = await self._send(endpoint, content)
+        response = await self._send(endpoint, body)
         try:
             async for payload in _sse_payloads(response, self.name):
                 yield payload
         finally:
-            await response.aclose()
+            response.close()
 
-    async def _send(self, endpoint: Endpoint, content: bytes) -> httpx.Response:
-        request = self._client.build_request("POST", _PATHS[endpoint].lstrip("/"), content=content)
-        for attempt in (1, 2):
-            try:
-                with map_httpx_errors(self.name):
-                    response = await self._client.send(request, stream=True)
-                break
-            except UpstreamUnavailable as exc:
-                connect_failed = isinstance(
-                    exc.__cause__, httpx.ConnectError | httpx.ConnectTimeout
+    async def _send(self, endpoint: Endpoint, body: JSONObject) -> Http1Response:
+        path = _PATHS[endpoint] + self._query
+        with map_transport_errors(self.name):
+            response = await self._pool.request("POST", path, self._headers, orjson.dumps(body))
+            if response.status >= 400:
+                data = await response.read(limit=_MAX_ERROR_BODY)
+                raise UpstreamResponseError(
+                    f"upstream {self.name!r} answered HTTP {response.status}",
+                    status_code=response.status,
+                    body=data[:_MAX_ERROR_BODY],
                 )
-                if attempt == 2 or not connect_failed:
-                    raise
-        if response.status_code >= 400:
-            await _raise_for_status(response, self.name)
         return response
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        await self._pool.aclose()
 
 
-async def _raise_for_status(response: httpx.Response, upstream: str) -> None:
-    try:
-        with map_httpx_errors(upstream):
-            chunks: list[bytes] = []
-            size = 0
-            async for chunk in response.aiter_bytes():
-                chunks.append(chunk)
-                size += len(chunk)
-                if size > _MAX_ERROR_BODY:
-                    break
-    finally:
-        await response.aclose()
-    raise UpstreamResponseError(
-        f"upstream {upstream!r} answered HTTP {response.status_code}",
-        status_code=response.status_code,
-        body=b"".join(chunks)[:_MAX_ERROR_BODY],
-    )
+async def _sse_payloads(response: Http1Response, upstream: str) -> AsyncIterator[bytes]:
+    """Yield each event's ``data`` payload as soon as the event is complete.
 
-
-async def _sse_payloads(response: httpx.Response, upstream: str) -> AsyncIterator[bytes]:
-    """Yield each event's ``data`` payload as soon as the event is complete."""
+    A stream that ends without ``[DONE]`` was cut off: that is an error, not an ending.
+    """
     buffer = b""
-    with map_httpx_errors(upstream):
-        async for chunk in response.aiter_bytes():
-            buffer += chunk.replace(b"\r\n", b"\n")
+    with map_transport_errors(upstream):
+        async for chunk in response.iter_bytes():
+            buffer += chunk
+            if b"\r" in buffer:
+                buffer = buffer.replace(b"\r\n", b"\n")
             while (end := buffer.find(b"\n\n")) >= 0:
                 event, buffer = buffer[:end], buffer[end + 2 :]
                 payload = _event_data(event)
@@ -149,10 +126,6 @@ async def _sse_payloads(response: httpx.Response, upstream: str) -> AsyncIterato
                 if payload == b"[DONE]":
                     return
                 yield payload
-    if buffer.strip():
-        payload = _event_data(buffer)
-        if payload is not None and payload != b"[DONE]":
-            yield payload
     raise UpstreamUnavailable(f"upstream {upstream!r} ended the stream without [DONE]")
 
 

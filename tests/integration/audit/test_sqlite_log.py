@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -26,8 +25,9 @@ pytestmark = pytest.mark.anyio
 FAST = LogConfig(batch_window=0.005, checkpoint_interval=3600)
 
 
-async def test_appends_group_commit_and_prove(sqlite_store: SqliteLogStore,
-                                              signer: NoteSigner) -> None:
+async def test_appends_group_commit_and_prove(
+    sqlite_store: SqliteLogStore, signer: NoteSigner
+) -> None:
     log = await AuditLog.open(sqlite_store, signer, config=FAST)
     results = await asyncio.gather(
         *(log.append("request_decision", {"n": i}, request_id=f"req-{i}") for i in range(700))
@@ -102,8 +102,9 @@ async def test_store_unavailable_fails_closed(tmp_path: Path, signer: NoteSigner
     log = await AuditLog.open(store, signer, config=FAST)
     await log.append("halt", {"ok": 1})
     store.available = False
-    outcomes = await asyncio.gather(*(log.append("halt", {"i": i}) for i in range(5)),
-                                    return_exceptions=True)
+    outcomes = await asyncio.gather(
+        *(log.append("halt", {"i": i}) for i in range(5)), return_exceptions=True
+    )
     assert all(isinstance(o, AuditStoreError) for o in outcomes)
     store.available = True
     again = await log.append("halt", {"ok": 2})
@@ -158,10 +159,6 @@ async def test_two_writers_on_one_file_cannot_fork(tmp_path: Path, signer: NoteS
     assert ok.index == 1
     await a.close()
     await b.close()
-
-
-def _sizes(values: Sequence[int]) -> list[int]:
-    return sorted(values)
 
 
 async def test_checkpoint_without_key_is_refused(sqlite_store: SqliteLogStore) -> None:

@@ -30,19 +30,22 @@ def test_c2sp_example_body_parses() -> None:
     assert (cp.origin, cp.size, len(cp.root)) == ("example.com/behind-the-sofa", 20852163, 32)
     assert cp.body() == text
     with pytest.raises(SignatureError, match="no signature by a known key"):
-        open_checkpoint(SPEC_EXAMPLE.encode(), [generate_signer("example.com/behind-the-sofa")
-                                                .verifier])
+        open_checkpoint(
+            SPEC_EXAMPLE.encode(), [generate_signer("example.com/behind-the-sofa").verifier]
+        )
 
 
 @pytest.mark.parametrize(
     "text",
-    ["o\n01\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n",
-     "o\n-1\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n",
-     "o\n1\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2=\n",
-     "o\n1\nAAAA\n",
-     "\n1\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n",
-     "o\n1\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n\n",
-     "o\n1\n"],
+    [
+        "o\n01\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n",
+        "o\n-1\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n",
+        "o\n1\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2=\n",
+        "o\n1\nAAAA\n",
+        "\n1\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n",
+        "o\n1\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n\n",
+        "o\n1\n",
+    ],
 )
 def test_bad_checkpoint_bodies(text: str) -> None:
     with pytest.raises(SignatureError):
@@ -64,8 +67,12 @@ SIGNER = generate_signer("log.example/r")
 
 def _receipt(index: int, extra: bytes | None = None) -> Receipt:
     cp = Checkpoint(origin="log.example/r", size=13, root=root_from_leaf_hashes(LEAVES))
-    return Receipt(index=index, proof=tuple(inclusion_proof(LEAVES, index)),
-                   checkpoint=sign_checkpoint(cp, SIGNER), extra=extra)
+    return Receipt(
+        index=index,
+        proof=tuple(inclusion_proof(LEAVES, index)),
+        checkpoint=sign_checkpoint(cp, SIGNER),
+        extra=extra,
+    )
 
 
 def test_receipt_round_trip_and_verify() -> None:
@@ -88,8 +95,11 @@ def test_receipt_tampering() -> None:
             verify_receipt(Receipt.parse(bad), LEAVES[5], [SIGNER.verifier])
     with pytest.raises(ProofError):
         verify_receipt(Receipt.parse(data), LEAVES[6], [SIGNER.verifier])
-    for bad in (b"c2sp.org/tlog-proof@v2" + data[22:], data.replace(b"index 5", b"index 05"),
-                data.replace(b"\n\n", b"\n")):
+    for bad in (
+        b"c2sp.org/tlog-proof@v2" + data[22:],
+        data.replace(b"index 5", b"index 05"),
+        data.replace(b"\n\n", b"\n"),
+    ):
         with pytest.raises(ProofError):
             Receipt.parse(bad)
     with pytest.raises(SignatureError):

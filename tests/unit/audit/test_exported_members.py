@@ -12,7 +12,22 @@ def test_all_members_exist() -> None:
 
 def test_public_names_are_exported() -> None:
     public = {n for n in dir(redline.audit) if not n.startswith("_")}
-    modules = {"bodies", "checkpoint", "export", "log", "merkle", "note", "proofs", "record",
-               "sequencer", "sqlite_store", "store", "tiles", "verify", "postgres_store",
-               "TYPE_CHECKING", "annotations"}
+    modules = {
+        "bodies",
+        "checkpoint",
+        "export",
+        "log",
+        "merkle",
+        "note",
+        "proofs",
+        "record",
+        "sequencer",
+        "sqlite_store",
+        "store",
+        "tiles",
+        "verify",
+        "postgres_store",
+        "TYPE_CHECKING",
+        "annotations",
+    }
     assert public - modules <= set(redline.audit.__all__)

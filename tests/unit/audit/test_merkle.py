@@ -16,8 +16,16 @@ from redline.errors import InconsistencyError, ProofError
 # The standard RFC 6962 test leaves (certificate-transparency merkle tests) and roots.
 LEAVES = [
     bytes.fromhex(h)
-    for h in ["", "00", "10", "2021", "3031", "40414243", "5051525354555657",
-              "606162636465666768696a6b6c6d6e6f"]
+    for h in [
+        "",
+        "00",
+        "10",
+        "2021",
+        "3031",
+        "40414243",
+        "5051525354555657",
+        "606162636465666768696a6b6c6d6e6f",
+    ]
 ]
 ROOTS = [
     "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
@@ -47,21 +55,27 @@ def test_rfc6962_roots(size: int) -> None:
 
 
 def test_rfc6962_inclusion_vector() -> None:
-    proof = [h("96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7"),
-             h("5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e"),
-             h("6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4")]
+    proof = [
+        h("96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7"),
+        h("5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e"),
+        h("6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4"),
+    ]
     assert merkle.inclusion_proof(HASHES, 0) == proof
     merkle.verify_inclusion(0, 8, HASHES[0], proof, h(ROOTS[8]))
 
 
 def test_rfc6962_consistency_vectors() -> None:
-    p68 = [h("0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a"),
-           h("ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0"),
-           h("d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7")]
+    p68 = [
+        h("0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a"),
+        h("ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0"),
+        h("d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7"),
+    ]
     assert merkle.consistency_proof(HASHES, 6) == p68
     merkle.verify_consistency(6, 8, h(ROOTS[6]), h(ROOTS[8]), p68)
-    p25 = [h("5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e"),
-           h("bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b")]
+    p25 = [
+        h("5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e"),
+        h("bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b"),
+    ]
     assert merkle.consistency_proof(HASHES[:5], 2) == p25
     merkle.verify_consistency(2, 5, h(ROOTS[2]), h(ROOTS[5]), p25)
     with pytest.raises(InconsistencyError):
@@ -69,7 +83,7 @@ def test_rfc6962_consistency_vectors() -> None:
 
 
 def test_empty_and_equal_sizes() -> None:
-    assert merkle.EMPTY_ROOT == hashlib.sha256(b"").digest()
+    assert hashlib.sha256(b"").digest() == merkle.EMPTY_ROOT
     merkle.verify_consistency(0, 8, h(ROOTS[0]), h(ROOTS[8]), [])
     merkle.verify_consistency(8, 8, h(ROOTS[8]), h(ROOTS[8]), [])
     with pytest.raises(InconsistencyError, match="different roots"):
@@ -122,8 +136,9 @@ def test_inclusion_property(n: int, data: st.DataObject) -> None:
         with pytest.raises(ProofError):
             merkle.verify_inclusion(index, n, BIG[index], bad, root)
     with pytest.raises(ProofError):
-        merkle.verify_inclusion(index, n, _flip([BIG[index]], 0, data.draw(st.integers(0, 255)))[0],
-                                proof, root)
+        merkle.verify_inclusion(
+            index, n, _flip([BIG[index]], 0, data.draw(st.integers(0, 255)))[0], proof, root
+        )
 
 
 @settings(max_examples=200, deadline=None)

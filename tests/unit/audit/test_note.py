@@ -28,7 +28,8 @@ def test_go_vector_signs_and_opens_byte_for_byte() -> None:
     assert signer.verifier.encode() == GO_VKEY
     assert sign_note(GO_TEXT, [signer]) == GO_NOTE
     opened = open_note(GO_NOTE, [NoteVerifier.parse(GO_VKEY)])
-    assert opened.text == GO_TEXT and opened.signers == ("PeterNeumann",)
+    assert opened.text == GO_TEXT
+    assert opened.signers == ("PeterNeumann",)
 
 
 def test_vkey_with_plus_in_base64() -> None:
@@ -37,9 +38,13 @@ def test_vkey_with_plus_in_base64() -> None:
 
 @pytest.mark.parametrize(
     "bad",
-    [GO_VKEY.replace("c74f20a3", "c74f20a4"), GO_VKEY[:-2], "PeterNeumann+c74f20a3",
-     "Peter Neumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",
-     GO_VKEY.replace("+AR", "+Ah")],
+    [
+        GO_VKEY.replace("c74f20a3", "c74f20a4"),
+        GO_VKEY[:-2],
+        "PeterNeumann+c74f20a3",
+        "Peter Neumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",
+        GO_VKEY.replace("+AR", "+Ah"),
+    ],
 )
 def test_bad_vkeys(bad: str) -> None:
     with pytest.raises(SignatureError):

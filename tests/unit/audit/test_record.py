@@ -12,8 +12,11 @@ TS = "2026-01-02T03:04:05.678Z"
 
 
 def test_canonical_bytes_are_stable_and_round_trip() -> None:
-    record = AuditRecord(event_type=EventType.HALT, timestamp=TS,
-                         payload={"b": [1, 2.5, None], "a": "é", "request_id": "r1"})
+    record = AuditRecord(
+        event_type=EventType.HALT,
+        timestamp=TS,
+        payload={"b": [1, 2.5, None], "a": "é", "request_id": "r1"},
+    )
     data = encode_record(record)
     assert data == (
         b'{"payload":{"a":"\xc3\xa9","b":[1,2.5,null],"request_id":"r1"},'
@@ -40,9 +43,14 @@ def test_invalid_records_are_rejected(record: AuditRecord) -> None:
 
 @pytest.mark.parametrize(
     "data",
-    [b"not json", b"[]", b'{"v":1}', b'{"payload":{},"ts":"x","type":"nope","v":1}',
-     b'{"payload":{},"ts":"2026-01-02T03:04:05.678Z","type":"halt","v":true}',
-     b'{"v":1,"payload":{},"ts":"2026-01-02T03:04:05.678Z","type":"halt"}'],
+    [
+        b"not json",
+        b"[]",
+        b'{"v":1}',
+        b'{"payload":{},"ts":"x","type":"nope","v":1}',
+        b'{"payload":{},"ts":"2026-01-02T03:04:05.678Z","type":"halt","v":true}',
+        b'{"v":1,"payload":{},"ts":"2026-01-02T03:04:05.678Z","type":"halt"}',
+    ],
 )
 def test_decode_rejects_non_canonical_or_malformed(data: bytes) -> None:
     with pytest.raises(AuditError):
@@ -51,13 +59,23 @@ def test_decode_rejects_non_canonical_or_malformed(data: bytes) -> None:
 
 def test_every_event_type_is_supported() -> None:
     names = {e.value for e in EventType}
-    assert names == {"request_decision", "response_decision", "access_decision", "review_action",
-                     "policy_change", "halt", "resume", "key_change", "monitor_alert"}
+    assert names == {
+        "request_decision",
+        "response_decision",
+        "access_decision",
+        "review_action",
+        "policy_change",
+        "halt",
+        "resume",
+        "key_change",
+        "monitor_alert",
+    }
 
 
 def test_body_digest_is_salted() -> None:
     a = body_digest(b"s" * 32, b"hello")
-    assert a.startswith("hmac-sha256:") and len(a) == 12 + 64
+    assert a.startswith("hmac-sha256:")
+    assert len(a) == 12 + 64
     assert a != body_digest(b"t" * 32, b"hello")
     with pytest.raises(AuditError):
         body_digest(b"short", b"hello")

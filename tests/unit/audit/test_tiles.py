@@ -18,7 +18,8 @@ def test_tile_paths() -> None:
 
 def test_tile_widths_of_the_spec_example() -> None:
     level0 = tile_widths(70_000, 0)
-    assert len(level0) == 274 and level0[-1] == (273, 112)
+    assert len(level0) == 274
+    assert level0[-1] == (273, 112)
     assert all(w == 256 for _, w in level0[:-1])
     assert tile_widths(70_000, 1) == [(0, 256), (1, 17)]
     assert tile_widths(70_000, 2) == [(0, 1)]
@@ -52,7 +53,8 @@ def test_frontier_emits_each_tile_node_once_and_tracks_the_root() -> None:
     assert emitted[1][2] == merkle.root_from_leaf_hashes(leaves[256:512])
     clone = frontier.copy()
     clone.append(leaves[0])
-    assert frontier.size == 600 and clone.size == 601
+    assert frontier.size == 600
+    assert clone.size == 601
 
 
 def test_frontier_rejects_inconsistent_stored_tiles() -> None:

@@ -27,40 +27,62 @@ def test_no_verdicts_allow(floor: Policy) -> None:
 
 @pytest.mark.parametrize(
     ("score", "action"),
-    [(0.0, Action.ALLOW), (0.49, Action.ALLOW), (0.5, Action.REVIEW), (0.79, Action.REVIEW),
-     (0.8, Action.BLOCK), (1.0, Action.BLOCK)],
+    [
+        (0.0, Action.ALLOW),
+        (0.49, Action.ALLOW),
+        (0.5, Action.REVIEW),
+        (0.79, Action.REVIEW),
+        (0.8, Action.BLOCK),
+        (1.0, Action.BLOCK),
+    ],
 )
 def test_thresholds_are_inclusive(floor: Policy, score: float, action: Action) -> None:
     assert decide(floor, [v(WEAPONS, score)]).action is action
 
 
 def test_block_names_categories_and_clauses_in_policy_order(floor: Policy) -> None:
-    d = decide(floor, [v(DECISIONS, 0.9, "auto-revoke"), v(WEAPONS, 0.95, "fire_weapon"),
-                       v(SURVEILLANCE, 0.6, "broker data")])
+    d = decide(
+        floor,
+        [
+            v(DECISIONS, 0.9, "auto-revoke"),
+            v(WEAPONS, 0.95, "fire_weapon"),
+            v(SURVEILLANCE, 0.6, "broker data"),
+        ],
+    )
     assert d.action is Action.BLOCK
     assert d.categories == (WEAPONS, DECISIONS)
     assert d.clauses == ("C2", "C3", "C4")
     assert d.evidence == ("auto-revoke", "fire_weapon")
     assert d.scores == {DECISIONS: 0.9, WEAPONS: 0.95, SURVEILLANCE: 0.6}
-    assert d.reason == ("block: autonomous_weapons 0.95 >= 0.80; "
-                        "high_stakes_automated_decisions 0.90 >= 0.80")
+    assert d.reason == (
+        "block: autonomous_weapons 0.95 >= 0.80; high_stakes_automated_decisions 0.90 >= 0.80"
+    )
 
 
 def test_review_names_held_categories(floor: Policy) -> None:
     d = decide(floor, [v(SURVEILLANCE, 0.6, "e1"), v(WEAPONS, 0.1, "e2")])
-    assert (d.action, d.categories, d.clauses) == (Action.REVIEW, (SURVEILLANCE,), ("C5", "C6", "C8"))
+    assert (d.action, d.categories, d.clauses) == (
+        Action.REVIEW,
+        (SURVEILLANCE,),
+        ("C5", "C6", "C8"),
+    )
     assert d.evidence == ("e1",)
     assert d.reason == "review: mass_domestic_surveillance 0.60 >= 0.50"
 
 
 def test_allow_keeps_all_evidence_and_scores(floor: Policy) -> None:
     d = decide(floor, [v(WEAPONS, 0.1, "a", "b"), v(SURVEILLANCE, 0.2, "b", "c")])
-    assert (d.action, d.evidence, d.scores) == (Action.ALLOW, ("a", "b", "c"), {WEAPONS: 0.1, SURVEILLANCE: 0.2})
+    assert (d.action, d.evidence, d.scores) == (
+        Action.ALLOW,
+        ("a", "b", "c"),
+        {WEAPONS: 0.1, SURVEILLANCE: 0.2},
+    )
 
 
 def test_maximum_score_per_category_wins(floor: Policy) -> None:
     d = decide(floor, [v(WEAPONS, 0.9, source="regex"), v(WEAPONS, 0.1, source="judge")])
-    assert d.action is Action.BLOCK and d.scores == {WEAPONS: 0.9}
+    assert d.action is Action.BLOCK
+    assert d.scores == {WEAPONS: 0.9}
 
 
 def test_classifier_error_fails_closed(floor: Policy) -> None:
@@ -81,7 +103,8 @@ def test_error_with_review_route_holds_and_block_still_wins(floor: Policy) -> No
 def test_invalid_score_fails_closed(floor: Policy, score: float) -> None:
     d = decide(floor, [v(WEAPONS, score)])
     assert d.action is Action.BLOCK
-    assert "invalid score" in d.reason and d.scores == {}
+    assert "invalid score" in d.reason
+    assert d.scores == {}
 
 
 def test_unknown_category_fails_closed(floor: Policy) -> None:

@@ -64,17 +64,20 @@ LOOSENING = [
         "must be >= 1",
     ),
     (
-        '[[review_rules]]\ncategory = "*"\nkind = "override"\napprovals_required = 1\nexpires_after_s = 60',
+        '[[review_rules]]\ncategory = "*"\nkind = "override"\n'
+        "approvals_required = 1\nexpires_after_s = 60",
         "review_rules[0].approvals_required",
         "fewer approvers (1)",
     ),
     (
-        '[[review_rules]]\ncategory = "mass_domestic_surveillance"\nkind = "override"\napprovals_required = 1\nexpires_after_s = 60',
+        '[[review_rules]]\ncategory = "mass_domestic_surveillance"\n'
+        'kind = "override"\napprovals_required = 1\nexpires_after_s = 60',
         "review_rules[0].approvals_required",
         "floor override rule for '*'",
     ),
     (
-        '[[review_rules]]\ncategory = "*"\ndistinct = false\napprovals_required = 1\nexpires_after_s = 60',
+        '[[review_rules]]\ncategory = "*"\ndistinct = false\n'
+        "approvals_required = 1\nexpires_after_s = 60",
         "review_rules[0].distinct",
         "distinct approvers",
     ),
@@ -149,7 +152,8 @@ LOOSENING = [
         "cannot turn off output screening",
     ),
     (
-        '[[tests]]\nname = "lawful logistics planning is allowed"\nexpect = "allow"\nmessages = [{role = "user", content = "hi"}]',
+        '[[tests]]\nname = "lawful logistics planning is allowed"\n'
+        'expect = "allow"\nmessages = [{role = "user", content = "hi"}]',
         "tests[0].name",
         "duplicate test name",
     ),
@@ -170,7 +174,7 @@ def test_overlay_cannot_loosen_the_floor(
     assert len(problems) == 1, problems
     assert problems[0].startswith(f"o.toml: {path}: ")
     assert fragment in problems[0]
-    with pytest.raises(PolicyValidationError, match="o.toml"):
+    with pytest.raises(PolicyValidationError, match=r"o.toml"):
         load_policy(floor_bytes, (HEAD + body).encode(), overlay_source="o.toml")
 
 
@@ -183,15 +187,19 @@ def test_tightening_overlay_takes_effect(floor_bytes: bytes, floor: Policy) -> N
     assert weapons.examples_positive[-1] == "Fire on anything that moves in sector 4."
     assert weapons.examples_negative == floor.category("autonomous_weapons").examples_negative
     assert not policy.category("export_control").floor
-    assert policy.clause("C2").floor and not policy.clause("X1").floor
+    assert policy.clause("C2").floor
+    assert not policy.clause("X1").floor
     rule = policy.review_rule("autonomous_weapons", RuleKind.OVERRIDE)
-    assert rule is not None and (rule.approvals_required, rule.expires_after_s) == (3, 3600)
+    assert rule is not None
+    assert (rule.approvals_required, rule.expires_after_s) == (3, 3600)
     rule = policy.review_rule("export_control")
-    assert rule is not None and rule.expires_after_s == 600
+    assert rule is not None
+    assert rule.expires_after_s == 600
     mon = policy.monitors
     assert (mon.person_volume.window_s, mon.person_volume.review_at) == (7200, 10)
     assert mon.closed_loop.effector_tools[-1] == "detonate*"
-    assert mon.closed_loop.is_effector("Fire_Weapon") and not mon.closed_loop.is_effector("radar")
+    assert mon.closed_loop.is_effector("Fire_Weapon")
+    assert not mon.closed_loop.is_effector("radar")
     assert mon.bulk_records.min_records == 20
     # The overlay sets the default route's ceiling; the new route inherits it.
     assert policy.route_for("anything").ceiling == "S"
@@ -268,7 +276,8 @@ def test_new_review_rule_needs_its_numbers(floor_bytes: bytes) -> None:
     body += "approvals_required = 2\nexpires_after_s = 10\ndistinct = false\n"
     policy = load_policy(floor_text.encode(), (HEAD + body).encode())
     rule = policy.review_rule("autonomous_weapons")
-    assert rule is not None and not rule.distinct
+    assert rule is not None
+    assert not rule.distinct
 
 
 def _judge_floor(floor_bytes: bytes) -> bytes:
@@ -311,3 +320,34 @@ def test_overlay_may_enable_the_judge(floor_bytes: bytes) -> None:
 def test_judge_band_must_be_ordered_after_merge(floor_bytes: bytes) -> None:
     problems = lint(floor_bytes, f"{HEAD}[judge]\nmin_score = 0.9\n".encode())
     assert [p.key_path for p in problems] == ["judge.min_score"]
+
+
+def test_merge_layers_directly(floor_bytes: bytes) -> None:
+    from redline.policy.layers import merge
+    from redline.policy.parse import parse_layer
+
+    floor_layer, _ = parse_layer(floor_bytes, source="f.toml")
+    overlay, _ = parse_layer(
+        b"schema_version = 1\n[[categories]]\nid = 'autonomous_weapons'\nblock_threshold = 0.9",
+        source="o.toml",
+    )
+    assert floor_layer is not None
+    assert overlay is not None
+    assert merge(floor_layer).sha256 == load_policy(floor_bytes).sha256
+    with pytest.raises(
+        PolicyValidationError, match=r"o.toml: categories\[0\].block_threshold: cannot raise"
+    ):
+        merge(floor_layer, overlay)
+
+
+def test_overlay_route_over_a_floor_without_default_route() -> None:
+    floor = asset("invalid/floor_without_default_route.toml")
+    problems = [
+        str(p)
+        for p in lint(
+            floor,
+            b'schema_version = 1\n[[routes]]\nmodel = "x"\noutput_screening = false',
+            floor_source="f.toml",
+        )
+    ]
+    assert problems == ['f.toml: routes: a default route (model = "*") is required in the floor']

@@ -8,11 +8,17 @@ import pytest
 
 from redline.errors import PolicyParseError, PolicyValidationError
 from redline.policy import lint, load_policy
-from redline.policy.parse import DEFAULT_MAX_BYTES, Problem, ProblemKind, parse_layer, read_policy_file
+from redline.policy.parse import (
+    DEFAULT_MAX_BYTES,
+    Problem,
+    ProblemKind,
+    parse_layer,
+    read_policy_file,
+)
 
 
 def _paths(data: str) -> list[str]:
-    layer, problems = parse_layer(data.encode(), source="p.toml")
+    _layer, problems = parse_layer(data.encode(), source="p.toml")
     return [f"{p.key_path}: {p.message}" for p in problems]
 
 
@@ -20,7 +26,9 @@ def test_a_100_mb_policy_is_refused_before_it_is_read(tmp_path: Path) -> None:
     huge = tmp_path / "huge.toml"
     with huge.open("wb") as handle:
         handle.truncate(100 * 1024 * 1024)  # sparse: no 100 MB written to disk
-    with pytest.raises(PolicyParseError, match=f"huge.toml: file exceeds {DEFAULT_MAX_BYTES} bytes"):
+    with pytest.raises(
+        PolicyParseError, match=f"huge.toml: file exceeds {DEFAULT_MAX_BYTES} bytes"
+    ):
         read_policy_file(huge)
 
 
@@ -34,7 +42,7 @@ def test_size_bound_applies_to_bytes_before_parsing(floor_bytes: bytes) -> None:
     junk = b"\xff" * (DEFAULT_MAX_BYTES + 1)  # not even UTF-8: it must not be decoded
     with pytest.raises(PolicyParseError, match=r"overlay.toml: file is 1048577 bytes; the limit"):
         load_policy(floor_bytes, junk)
-    with pytest.raises(PolicyParseError, match="floor.toml: file is 11 bytes; the limit is 10"):
+    with pytest.raises(PolicyParseError, match=r"floor.toml: file is 11 bytes; the limit is 10"):
         load_policy(b"# 11 bytes\n", max_bytes=10)
 
 
@@ -62,37 +70,110 @@ def test_unknown_top_level_key() -> None:
         ("[[clauses]]\nid = 7", "clauses[0].id: must be a string"),
         ('[[clauses]]\nid = "bad id"', "clauses[0].id: 'bad id' is not a valid id"),
         ("[[clauses]]\ntext = 'x'", "clauses[0].id: required"),
-        ('[[clauses]]\nid = "C1"\nauthorities = "FISA@1978"', "clauses[0].authorities: must be an array of strings"),
-        ('[[clauses]]\nid = "C1"\nauthorities = [1]', "clauses[0].authorities: must be an array of strings"),
+        (
+            '[[clauses]]\nid = "C1"\nauthorities = "FISA@1978"',
+            "clauses[0].authorities: must be an array of strings",
+        ),
+        (
+            '[[clauses]]\nid = "C1"\nauthorities = [1]',
+            "clauses[0].authorities: must be an array of strings",
+        ),
         ('[[categories]]\nid = "Weapons"', "categories[0].id: 'Weapons' is not a valid id"),
-        ('[[categories]]\nid = "a"\nenabled = "no"', "categories[0].enabled: must be true or false"),
-        ('[[categories]]\nid = "a"\nreview_threshold = -0.1', "categories[0].review_threshold: must be in [0, 1]"),
-        ('[[categories]]\nid = "a"\nreview_threshold = nan', "categories[0].review_threshold: must be in [0, 1]"),
-        ('[[categories]]\nid = "a"\nblock_threshold = true', "categories[0].block_threshold: must be a number"),
-        ("[[review_rules]]\napprovals_required = 1", "review_rules[0].category: required (a category id or \"*\")"),
-        ('[[review_rules]]\ncategory = "*"\nkind = "veto"', 'review_rules[0].kind: must be "review" or "override"'),
-        ('[[review_rules]]\ncategory = "*"\napprovals_required = 1.5', "review_rules[0].approvals_required: must be an integer"),
-        ('[[review_rules]]\ncategory = "*"\nexpires_after_s = 0', "review_rules[0].expires_after_s: must be >= 1"),
+        (
+            '[[categories]]\nid = "a"\nenabled = "no"',
+            "categories[0].enabled: must be true or false",
+        ),
+        (
+            '[[categories]]\nid = "a"\nreview_threshold = -0.1',
+            "categories[0].review_threshold: must be in [0, 1]",
+        ),
+        (
+            '[[categories]]\nid = "a"\nreview_threshold = nan',
+            "categories[0].review_threshold: must be in [0, 1]",
+        ),
+        (
+            '[[categories]]\nid = "a"\nblock_threshold = true',
+            "categories[0].block_threshold: must be a number",
+        ),
+        (
+            "[[review_rules]]\napprovals_required = 1",
+            'review_rules[0].category: required (a category id or "*")',
+        ),
+        (
+            '[[review_rules]]\ncategory = "*"\nkind = "veto"',
+            'review_rules[0].kind: must be "review" or "override"',
+        ),
+        (
+            '[[review_rules]]\ncategory = "*"\napprovals_required = 1.5',
+            "review_rules[0].approvals_required: must be an integer",
+        ),
+        (
+            '[[review_rules]]\ncategory = "*"\nexpires_after_s = 0',
+            "review_rules[0].expires_after_s: must be >= 1",
+        ),
         ("monitors = 1", "monitors: must be a table"),
         ("[monitors]\nperson_volume = 1", "monitors.person_volume: must be a table"),
         ("[monitors.person_volume]\nwindow = 1", "monitors.person_volume.window: unknown key"),
-        ("[monitors.person_volume]\nreview_at = 5\nblock_at = 2", "monitors.person_volume.review_at: must not exceed block_at"),
-        ('[monitors.closed_loop]\nmin_interval_s = "fast"', "monitors.closed_loop.min_interval_s: must be a number"),
-        ("[monitors.closed_loop]\nmin_interval_s = -1", "monitors.closed_loop.min_interval_s: must be a finite number >= 0.0"),
-        ("[monitors.closed_loop]\nmin_interval_s = inf", "monitors.closed_loop.min_interval_s: must be a finite number >= 0.0"),
-        ("[[routes]]\nceiling = 'S'", 'routes[0].model: required (a model name or pattern; "*" for all)'),
-        ('[[routes]]\nmodel = "*"\non_error = "retry"', 'routes[0].on_error: must be "block" or "review"'),
-        ('[[routes]]\nmodel = "*"\noutput_screening = 1', "routes[0].output_screening: must be true or false"),
+        (
+            "[monitors.person_volume]\nreview_at = 5\nblock_at = 2",
+            "monitors.person_volume.review_at: must not exceed block_at",
+        ),
+        (
+            '[monitors.closed_loop]\nmin_interval_s = "fast"',
+            "monitors.closed_loop.min_interval_s: must be a number",
+        ),
+        (
+            "[monitors.closed_loop]\nmin_interval_s = -1",
+            "monitors.closed_loop.min_interval_s: must be a finite number >= 0.0",
+        ),
+        (
+            "[monitors.closed_loop]\nmin_interval_s = inf",
+            "monitors.closed_loop.min_interval_s: must be a finite number >= 0.0",
+        ),
+        (
+            "[[routes]]\nceiling = 'S'",
+            'routes[0].model: required (a model name or pattern; "*" for all)',
+        ),
+        (
+            '[[routes]]\nmodel = "*"\non_error = "retry"',
+            'routes[0].on_error: must be "block" or "review"',
+        ),
+        (
+            '[[routes]]\nmodel = "*"\noutput_screening = 1',
+            "routes[0].output_screening: must be true or false",
+        ),
         ("[judge]\nmin_score = 0.9\nmax_score = 0.1", "judge.min_score: must not exceed max_score"),
         ("[judge]\ntimeout_s = 0", "judge.timeout_s: must be a finite number >= 0.001"),
-        ('[[tests]]\nexpect = "allow"\nmessages = [{role = "user", content = "x"}]', "tests[0].name: required (a non-empty string)"),
-        ('[[tests]]\nname = "t"\nexpect = "maybe"\nmessages = [{role = "user", content = "x"}]', 'tests[0].expect: required: "allow", "review" or "block"'),
-        ('[[tests]]\nname = "t"\nexpect = "allow"\nmessages = [{role = "robot", content = "x"}]', "tests[0].messages[0].role: must be one of"),
-        ('[[tests]]\nname = "t"\nexpect = "allow"\nmessages = [{role = "user"}]', "tests[0].messages[0].content: required"),
-        ('[[tests]]\nname = "t"\nexpect = "allow"\nmessages = [{role = "user", text = "x", content = "x"}]', "tests[0].messages[0].text: unknown key"),
-        ('[[tests]]\nname = "t"\nexpect = "allow"', "tests[0].messages: a test needs at least one message"),
+        (
+            '[[tests]]\nexpect = "allow"\nmessages = [{role = "user", content = "x"}]',
+            "tests[0].name: required (a non-empty string)",
+        ),
+        (
+            '[[tests]]\nname = "t"\nexpect = "maybe"\nmessages = [{role = "user", content = "x"}]',
+            'tests[0].expect: required: "allow", "review" or "block"',
+        ),
+        (
+            '[[tests]]\nname = "t"\nexpect = "allow"\nmessages = [{role = "robot", content = "x"}]',
+            "tests[0].messages[0].role: must be one of",
+        ),
+        (
+            '[[tests]]\nname = "t"\nexpect = "allow"\nmessages = [{role = "user"}]',
+            "tests[0].messages[0].content: required",
+        ),
+        (
+            '[[tests]]\nname = "t"\nexpect = "allow"\n'
+            'messages = [{role = "user", text = "x", content = "x"}]',
+            "tests[0].messages[0].text: unknown key",
+        ),
+        (
+            '[[tests]]\nname = "t"\nexpect = "allow"',
+            "tests[0].messages: a test needs at least one message",
+        ),
         ('[[routes]]\nmodel = "a"\n[[routes]]\nmodel = "a"', "routes[1]: duplicate model 'a'"),
-        ('[[review_rules]]\ncategory = "*"\n[[review_rules]]\ncategory = "*"\nkind = "review"', "review_rules[1]: duplicate kind+category 'review:*'"),
+        (
+            '[[review_rules]]\ncategory = "*"\n[[review_rules]]\ncategory = "*"\nkind = "review"',
+            "review_rules[1]: duplicate kind+category 'review:*'",
+        ),
     ],
 )
 def test_parse_problem_names_the_key_path(toml: str, expected: str) -> None:
@@ -103,7 +184,11 @@ def test_parse_problem_names_the_key_path(toml: str, expected: str) -> None:
 
 def test_parse_goes_on_after_a_problem() -> None:
     problems = _paths('schema_version = 3\n[[clauses]]\nid = 1\n[[categories]]\nid = "a"\nfoo = 1')
-    assert [p.split(":")[0] for p in problems] == ["schema_version", "clauses[0].id", "categories[0].foo"]
+    assert [p.split(":")[0] for p in problems] == [
+        "schema_version",
+        "clauses[0].id",
+        "categories[0].foo",
+    ]
 
 
 def test_problem_kinds_map_to_errors() -> None:
