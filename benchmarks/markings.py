@@ -30,11 +30,12 @@ PRINCIPAL = Principal(
 )
 ROUTE = route_ceiling("TS/SCI", sci_systems=["SI", "TK"])
 
-_WORDS = (
+_PROSE = (
     "the convoy report analysis of logistics summary assessment regional forces movement "
     "(see above) pipeline Which option (A) first (B) second and Controlled Unclassified "
     "Information (CUI) is handled per policy; section (S)ection 2 refers to it."
-).split()
+)
+_WORDS = _PROSE.split(" ")
 _PORTIONS = ["(S//REL TO USA, GBR)", "(U)", "(TS//SI//REL TO USA, FVEY)", "(C//REL TO USA, GBR)"]
 
 
@@ -88,9 +89,9 @@ def main() -> int:
     m50, m99 = measure(lambda: extract_label([many]), 20)
     # Worst case: every mark distinct (each parsed once, then joined): ~1 MB of them.
     others = sorted(set(default_register().trigraphs) - {"USA"})
-    distinct = " ".join(
-        f"(S//REL TO USA, {a}, {b})" for a, b in itertools.combinations(others, 2)
-    )[: 1024 * 1024]
+    distinct = " ".join(f"(S//REL TO USA, {a}, {b})" for a, b in itertools.combinations(others, 2))[
+        : 1024 * 1024
+    ]
     distinct = distinct[: distinct.rfind(")") + 1]
     d50, _ = measure(lambda: extract_label([distinct]), 3)
     verdict = "PASS" if rows[0][2] <= 0.2 else "FAIL"

@@ -25,7 +25,6 @@ from redline.domain import Principal
 from redline.errors import ConfigError
 
 __all__ = [
-    "LEVEL_NAMES",
     "Clearance",
     "LabelView",
     "clearance_label",
@@ -47,7 +46,6 @@ _CLEARANCE_RANK = {
     "TOP SECRET": 3,
     "TS/SCI": 3,
 }
-LEVEL_NAMES = ("U", "C", "S", "TS")
 
 
 class LabelView(Protocol):

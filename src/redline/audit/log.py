@@ -133,6 +133,8 @@ class AuditLog:
             await self._call(self._seq.start)
             self._salt = await self._call(self._seq.store.salt)
         except BaseException:
+            with contextlib.suppress(AuditError):
+                await self._call(self._seq.store.close)
             self._executor.shutdown(wait=False)
             raise
         runners = [self._writer()]

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import importlib.util
 import sys
 from collections.abc import Callable, Sequence
 
@@ -37,26 +36,25 @@ COMMANDS: dict[str, tuple[str, str]] = {
 Handler = Callable[[argparse.Namespace], int]
 
 
-def _available_commands() -> dict[str, tuple[str, str]]:
-    found = {}
-    for name, (module, text) in COMMANDS.items():
-        if importlib.util.find_spec(module) is not None:
-            found[name] = (module, text)
-    return found
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="redline", description=__doc__.splitlines()[0])
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser; only ``command``'s module is imported and asked for its arguments."""
+    parser = argparse.ArgumentParser(
+        prog="redline",
+        description="Redline: an OpenAI-compatible gateway that holds AI deployments to red lines.",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name, (module, text) in _available_commands().items():
+    for name, (module, text) in COMMANDS.items():
         group = sub.add_parser(name, help=text, description=text)
-        importlib.import_module(module).register(group, name)
+        if name == command:
+            importlib.import_module(module).register(group, name)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command and return its exit code."""
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command = next((a for a in argv if not a.startswith("-")), None)
+    parser = build_parser(command if command in COMMANDS else None)
     args = parser.parse_args(argv)
     handler: Handler = args.handler
     try:

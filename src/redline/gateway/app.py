@@ -23,8 +23,11 @@ from starlette.routing import Route
 
 from redline.domain import Endpoint, Principal
 from redline.errors import GatewayError, RequestTooLarge
+from redline.gateway.admin import ControlPlane, admin_routes, open_control_plane
+from redline.gateway.console.routes import console_mount
 from redline.gateway.errors import error_response_parts
 from redline.gateway.openai_wire import error_body, parse_request
+from redline.gateway.review_api import ReviewWeb, open_review_web, review_api_routes
 from redline.ids import is_valid_request_id, new_request_id
 from redline.service import Authenticator, Completed, Gateway, Refused, Streaming
 from redline.service.gateway import Route as ModelRoute
@@ -82,12 +85,17 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         keys = SqliteKeyStore(settings.data_dir / "keys.db")
         router = build_router(settings)
+        authenticator = Authenticator(keys)
+        control = await _open_control(app, settings, authenticator)
+        review = _open_review(app, settings, control)
         app.state.services = Services(
-            settings=settings, authenticator=Authenticator(keys), gateway=Gateway(router=router)
+            settings=settings, authenticator=authenticator, gateway=Gateway(router=router)
         )
         try:
             yield
         finally:
+            await review.aclose()
+            await control.aclose()
             await router.aclose()
             keys.close()
 
@@ -98,9 +106,29 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/v1/embeddings", _generation(Endpoint.EMBEDDINGS), methods=["POST"]),
             Route("/v1/models", _models, methods=["GET"]),
             Route("/healthz", _health, methods=["GET"]),
+            *admin_routes(),
+            *review_api_routes(),
+            console_mount(),
         ],
         lifespan=lifespan,
     )
+
+
+async def _open_control(
+    app: Starlette, settings: Settings, authenticator: Authenticator
+) -> ControlPlane:
+    """Kill switch, policy runtime and admin API services (see gateway/admin.py)."""
+    control = await open_control_plane(settings, authenticator=authenticator)
+    app.state.control = control
+    return control
+
+
+def _open_review(app: Starlette, settings: Settings, control: ControlPlane) -> ReviewWeb:
+    """Review queue, requester API and reviewer console (see gateway/review_api.py)."""
+    review = open_review_web(settings, audit=control.audit)
+    app.state.review = review
+    review.start_sweeper()
+    return review
 
 
 Handler = Callable[[Request], Awaitable[Response]]

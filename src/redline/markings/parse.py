@@ -381,7 +381,10 @@ class _Parser:
             dissem=frozenset(self.dissem),
             noforn=self.noforn,
             rel=self.rel,
-            rel_complete=self.rel is not None or not classified,
+            # An unclassified portion without any FD&R does not constrain REL TO (R7, R11
+            # of §2.5); one limited by RELIDO or DISPLAY ONLY alone does.
+            rel_complete=self.rel is not None
+            or not (classified or self.relido or self.display is not None),
             relido=self.relido,
             relido_complete=self.relido or not classified,
             display=self.display,

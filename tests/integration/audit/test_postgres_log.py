@@ -142,11 +142,14 @@ async def test_connection_lost_fails_closed(pg_schema: str, signer: NoteSigner) 
     store = PostgresLogStore(PG_URL, schema=pg_schema)
     log = await AuditLog.open(store, signer, config=FAST)
     await log.append("halt", {})
+    # The database goes away: the session dies and reconnecting fails.
+    store.url = "postgresql://postgres@127.0.0.1:1/test"
     pid = store._db().info.backend_pid
     with psycopg.connect(PG_URL, autocommit=True) as admin:
         admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
     with pytest.raises(AuditStoreError):
         await log.append("halt", {"after": "outage"})
+    store.url = PG_URL  # the database is back
     recovered = await log.append("halt", {"after": "reconnect"})
     assert recovered.index >= 1
     await log.close()

@@ -118,8 +118,10 @@ def test_route_ceilings(ceiling: str, marking: str, admitted: bool) -> None:
     route = TS_SCI if ceiling == "TS/SCI" else route_ceiling(ceiling)
     assert route.admits(parse_marking(marking)) is admitted
     cleared = Principal(
-        id="x", tenant="t", clearance="TS", read_ins=frozenset({"SI", "TK", "HCS-P", "KDK",
-                                                                 "SAR-BP", "SAR-TB"})
+        id="x",
+        tenant="t",
+        clearance="TS",
+        read_ins=frozenset({"SI", "TK", "HCS-P", "KDK", "SAR-BP", "SAR-TB"}),
     )
     result = check(cleared, marking, route)
     assert result.missing == (() if admitted else (Missing.ROUTE_CEILING,))

@@ -106,7 +106,11 @@ REJECTED = [
     ("S//NF; DROP", ";", "marking character set"),
     ("S//NF\u00a0", "\u00a0", "markings are ASCII"),
     ("\u017f//NF", "\u017f", "markings are ASCII"),  # long s upper-cases to S: not accepted
-    ("(S//FED ONLY)", "FED ONLY", "unknown tokens are rejected (ISM-ID-00125)"),  # a CUI control outside CUI
+    (
+        "(S//FED ONLY)",
+        "FED ONLY",
+        "unknown tokens are rejected (ISM-ID-00125)",
+    ),  # a CUI control outside CUI
     ("(S//FGI USA//NF)", "USA", "FGI <trigraphs> (ISM-ID-00064)"),
     ("(S//FGI GBR/FGI DEU//NF)", "FGI GBR", "FGI <countries> (§2.2)"),
     ("(TS//SI-G ABCD EF-GH//OC/NF)", "SI-GH", "SCI register"),
@@ -152,9 +156,44 @@ def test_foreign_portion_records_the_owner_as_fgi() -> None:
 # Marking-shaped fragments make the fuzzer reach deep into the grammar, not only the
 # character-set check.
 _FRAGMENTS = st.sampled_from(
-    ["(", ")", "//", "/", "-", ", ", " ", "\n", "S", "TS", "U", "C", "CUI", "SECRET", "NF",
-     "NOFORN", "REL TO", "USA", "GBR", "FVEY", "SI", "SI-G", "ABCD", "TK", "HCS", "SAR-BP",
-     "FGI", "OC", "RELIDO", "DISPLAY ONLY", "ND", "XD", "SP-PRVCY", "WAIVED", "é", "\x00"]
+    [
+        "(",
+        ")",
+        "//",
+        "/",
+        "-",
+        ", ",
+        " ",
+        "\n",
+        "S",
+        "TS",
+        "U",
+        "C",
+        "CUI",
+        "SECRET",
+        "NF",
+        "NOFORN",
+        "REL TO",
+        "USA",
+        "GBR",
+        "FVEY",
+        "SI",
+        "SI-G",
+        "ABCD",
+        "TK",
+        "HCS",
+        "SAR-BP",
+        "FGI",
+        "OC",
+        "RELIDO",
+        "DISPLAY ONLY",
+        "ND",
+        "XD",
+        "SP-PRVCY",
+        "WAIVED",
+        "é",
+        "\x00",
+    ]
 )
 
 
@@ -164,7 +203,8 @@ def test_parser_raises_only_marking_error(text: str) -> None:
     try:
         label = parse_marking(text)
     except MarkingError as exc:
-        assert exc.rule
+        rule = exc.rule
+        assert rule, "every MarkingError names its rule"
         return
     # Whatever parses renders to a banner that parses to the same banner (R12).
     banner = label.banner()

@@ -31,7 +31,11 @@ WORKED_EXAMPLES = [
         ["(C//PR/REL TO USA, CAN)", "(S//OC/REL TO USA, CAN, GBR)"],
         "SECRET//ORCON/PROPIN/REL TO USA, CAN",
     ),
-    (16, ["(//GBR S//REL TO USA, GBR)", "(S//REL TO USA, GBR)"], "SECRET//FGI GBR//REL TO USA, GBR"),
+    (
+        16,
+        ["(//GBR S//REL TO USA, GBR)", "(S//REL TO USA, GBR)"],
+        "SECRET//FGI GBR//REL TO USA, GBR",
+    ),
     (
         17,
         ["(TS//SI/TK//REL TO USA, AUS, CAN, GBR, NZL)", "(TS//TK//REL TO USA, ACGU)"],
@@ -54,12 +58,12 @@ def test_worked_example(number: int, portions: list[str], banner: str) -> None:
 def test_example_14_flags_the_missing_fdr_defect() -> None:
     label = join(parse_marking("(S//REL TO USA, GBR)"), parse_marking("(S)"))
     assert label.defects == {MISSING_FDR}
-    assert label.releasable_to == {"USA"}
+    assert label.releasable_to == frozenset({"USA"})
 
 
 def test_example_12_relido_is_not_releasable_to_foreigners() -> None:
     label = join(parse_marking("(S//REL TO USA, GBR/RELIDO)"), parse_marking("(S//RELIDO)"))
-    assert label.releasable_to == {"USA"}
+    assert label.releasable_to == frozenset({"USA"})
     assert not label.defects
 
 
@@ -99,7 +103,11 @@ def test_join_of_nothing_is_unclassified() -> None:
             None,
         ),
         (["(TS//SAR-TB//WAIVED//NF)"], "TOP SECRET//SAR-TB//WAIVED//NOFORN", None),
-        (["(TS//SAR-TB//WAIVED//NF)", "(S//SAR-XY//NF)"], "TOP SECRET//SAR-TB/SAR-XY//NOFORN", None),
+        (
+            ["(TS//SAR-TB//WAIVED//NF)", "(S//SAR-XY//NF)"],
+            "TOP SECRET//SAR-TB/SAR-XY//NOFORN",
+            None,
+        ),
     ],
 )
 def test_rendering(portions: list[str], banner: str, portion: str | None) -> None:
@@ -134,17 +142,26 @@ def test_intersection_to_usa_stays_noforn_when_a_later_portion_has_relido_only()
         ("(S//REL TO USA, TEYE)", {"USA", "AUS", "GBR"}),
         ("(S//REL TO USA, GBR/DISPLAY ONLY AFG)", {"USA", "GBR"}),
         ("(S//DISPLAY ONLY AFG)", {"USA"}),
-        ("(U//REL TO USA, NATO)", None),
     ],
 )
 def test_releasable_to(marking: str, releasable: set[str] | None) -> None:
     got = parse_marking(marking).releasable_to
-    if marking.endswith("NATO)"):
-        assert got is not None
-        assert {"USA", "GBR", "SWE", "TUR"} <= got
-        assert "AUS" not in got
-    else:
-        assert got == releasable
+    assert got == (None if releasable is None else frozenset(releasable))
+
+
+def test_unclassified_relido_portion_constrains_rel_to() -> None:
+    # Found by hypothesis: an unclassified RELIDO-only portion must not let another
+    # portion's REL TO list widen releasability.
+    label = join(parse_marking("(U//REL TO USA, AUS)"), parse_marking("(U//RELIDO)"))
+    assert label.banner() == "UNCLASSIFIED//RELIDO"
+    assert label.releasable_to == frozenset({"USA"})
+
+
+def test_nato_membership_comes_from_the_register() -> None:
+    got = parse_marking("(U//REL TO USA, NATO)").releasable_to
+    assert got is not None
+    assert {"USA", "GBR", "SWE", "TUR"} <= got
+    assert "AUS" not in got
 
 
 def test_level_and_json_view() -> None:

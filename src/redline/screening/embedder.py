@@ -1,0 +1,55 @@
+"""Static sentence embeddings: a WordPiece tokenizer plus a distilled token table.
+
+The table (``static_embeddings.npy``, vocab x dims, float16) is all-MiniLM-L6-v2 distilled
+by :mod:`redline.screening.distill`; a text's embedding is the mean of its tokens' rows,
+L2-normalised. Cost is linear in the text and tiny: tokenising runs in Rust
+(``tokenizers``) and pooling is one numpy gather. Token ids are returned too, because the
+hashed n-gram features reuse them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+from tokenizers import Tokenizer
+
+__all__ = ["StaticEmbedder"]
+
+FloatArray = npt.NDArray[np.float32]
+IdArray = npt.NDArray[np.int64]
+_SPECIAL = 999  # ids below this are [PAD]/[UNK]/[CLS]/[SEP]/[MASK] and unused slots
+
+
+class StaticEmbedder:
+    """Tokenise and embed texts with a distilled static table."""
+
+    def __init__(self, tokenizer_path: Path, table_path: Path) -> None:
+        self._tokenizer = Tokenizer.from_file(str(tokenizer_path))
+        self._tokenizer.no_truncation()
+        self._tokenizer.no_padding()
+        self._table = np.load(table_path).astype(np.float32)
+        self.dims = int(self._table.shape[1])
+
+    def token_ids(self, texts: Sequence[str]) -> list[IdArray]:
+        """WordPiece ids of each text, special tokens removed."""
+        if not texts:
+            return []
+        encodings = self._tokenizer.encode_batch(list(texts), add_special_tokens=False)
+        return [np.asarray(e.ids, dtype=np.int64) for e in encodings]
+
+    def embed_ids(self, ids: IdArray) -> FloatArray:
+        """Mean of the table rows of ``ids`` (content tokens only), L2-normalised."""
+        content = ids[ids >= _SPECIAL] if ids.size else ids
+        if content.size == 0:
+            return np.zeros(self.dims, dtype=np.float32)
+        vector = self._table[content].mean(axis=0)
+        norm = float(np.linalg.norm(vector))
+        return vector / norm if norm > 0 else vector
+
+    def embed(self, texts: Sequence[str]) -> FloatArray:
+        """One row per text."""
+        rows = [self.embed_ids(ids) for ids in self.token_ids(texts)]
+        return np.vstack(rows) if rows else np.zeros((0, self.dims), dtype=np.float32)

@@ -1,0 +1,107 @@
+"""Feature extraction: conversation texts -> one dense vector and one sparse hashed vector.
+
+Dense part (see :data:`DENSE_LAYOUT`): static embeddings of the final instruction and of
+the context, factor counts for both, and structure (records, turns, tools, obfuscation).
+Sparse part: hashed WordPiece unigrams and bigrams of the final turn and the context in
+separate namespaces, log-scaled term frequencies, L2-normalised. WordPiece pieces double
+as character n-grams for languages the encoder knows poorly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from redline.screening.conversation import ConversationTexts
+from redline.screening.embedder import StaticEmbedder
+from redline.screening.factors import FACTORS, factor_counts
+
+__all__ = ["HASH_BUCKETS", "FeatureVector", "Featurizer", "dense_size"]
+
+HASH_BUCKETS = 1 << 18
+_STRUCTURE = (
+    "log_records",
+    "has_records",
+    "log_turns",
+    "log_tools",
+    "log_final_chars",
+    "non_ascii_ratio",
+    "obfuscation_signals",
+    "has_context",
+)
+_PRIME = 1_000_003
+
+
+@dataclass(frozen=True, slots=True)
+class FeatureVector:
+    """Dense values plus sparse (index, value) pairs."""
+
+    dense: npt.NDArray[np.float32]
+    sparse_index: npt.NDArray[np.int64]
+    sparse_value: npt.NDArray[np.float32]
+
+
+def dense_size(dims: int) -> int:
+    """Length of the dense vector for an embedder of ``dims`` dimensions."""
+    return 2 * dims + 2 * len(FACTORS) + len(_STRUCTURE)
+
+
+def _hashed(ids: npt.NDArray[np.int64], namespace: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
+    if ids.size == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.float32)
+    grams = ids * 2 + namespace
+    if ids.size > 1:
+        bigrams = (ids[:-1] * _PRIME + ids[1:]) * 2 + namespace + 7919
+        grams = np.concatenate([grams, bigrams])
+    buckets = (grams * 2654435761) % HASH_BUCKETS
+    index, counts = np.unique(buckets, return_counts=True)
+    values = np.log1p(counts).astype(np.float32)
+    return index, values
+
+
+class Featurizer:
+    """Builds feature vectors; owns the embedder."""
+
+    def __init__(self, embedder: StaticEmbedder) -> None:
+        self.embedder = embedder
+        self.dense_size = dense_size(embedder.dims)
+
+    def features(self, texts: ConversationTexts) -> FeatureVector:
+        final_ids, context_ids = self.embedder.token_ids([texts.final, texts.context])
+        dense = np.concatenate(
+            [
+                self.embedder.embed_ids(final_ids),
+                self.embedder.embed_ids(context_ids),
+                np.log1p(np.asarray(factor_counts(texts.final), dtype=np.float32)),
+                np.log1p(np.asarray(factor_counts(texts.context), dtype=np.float32)),
+                self._structure(texts),
+            ]
+        ).astype(np.float32)
+        i1, v1 = _hashed(final_ids, 0)
+        i2, v2 = _hashed(context_ids, 1)
+        index = np.concatenate([i1, i2])
+        values = np.concatenate([v1, v2])
+        norm = float(np.linalg.norm(values))
+        if norm > 0:
+            values = values / norm
+        return FeatureVector(dense=dense, sparse_index=index, sparse_value=values)
+
+    @staticmethod
+    def _structure(texts: ConversationTexts) -> npt.NDArray[np.float32]:
+        final = texts.final_full
+        non_ascii = sum(1 for ch in final[:4096] if ord(ch) > 127) / max(1, min(len(final), 4096))
+        return np.asarray(
+            [
+                np.log1p(texts.n_records),
+                float(texts.n_records > 0),
+                np.log1p(texts.n_turns),
+                np.log1p(texts.n_tools),
+                np.log1p(len(final)) / 10.0,
+                non_ascii,
+                float(len(texts.signals)),
+                float(bool(texts.context)),
+            ],
+            dtype=np.float32,
+        )
