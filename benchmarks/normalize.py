@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001  (look-alike letters are part of the input)
 """Benchmark: ``redline.screening.normalize`` on 100 B, 4 KB, 64 KB and 1 MB messages.
 
 Run: ``.venv/bin/python benchmarks/normalize.py`` (prints a table and writes
@@ -25,10 +26,11 @@ SIZES = {"100 B": 100, "4 KB": 4 * 1024, "64 KB": 64 * 1024, "1 MB": 1024 * 1024
 ROUNDS = {"100 B": 5000, "4 KB": 300, "64 KB": 30, "1 MB": 5}
 TARGET_US = {"100 B": 50.0, "4 KB": 3000.0, "1 MB": 1_000_000.0}
 
-_WORDS = (
+_PROSE = (
     "the convoy report analysis of logistics summary assessment regional forces movement "
     "please explain how this works and why it matters for the quarterly board review"
-).split()
+)
+_WORDS = _PROSE.split()
 _OBFUSCATED = [
     "ѕurvеillаnce",
     "d3str0y",
@@ -99,7 +101,7 @@ Cyrillic-homoglyph word, leetspeak, spaced letters, percent / HTML / `\\u` escap
 {table}
 
 Targets from the issue ({"; ".join(checks)}; every row < 1 s, worst {worst / 1000:,.1f} ms):
-**{verdict}**. Pathological inputs ("A", "%", "0" × 100,000) are exercised in the unit
+**{verdict}**. Pathological inputs ("A", "%", "0" times 100,000) are exercised in the unit
 tests. p99 includes scheduler noise on a shared 2-core machine.
 """
     OUT.parent.mkdir(parents=True, exist_ok=True)

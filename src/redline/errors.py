@@ -17,6 +17,7 @@ table each.
     ├── AccessDenied                 principal / route does not dominate the request label
     ├── MarkingError                 a classification marking is unknown or illegal (.token, .rule)
     ├── HaltedError                  the kill switch stops this traffic (.reason)
+    ├── OutputBlocked                a streamed answer crossed a red line; the stream ends
     ├── PolicyError
     │   ├── PolicyParseError         file, key path, message
     │   └── PolicyValidationError    semantically invalid or loosens the floor
@@ -54,6 +55,7 @@ __all__ = [
     "InvalidTransition",
     "MarkingError",
     "ModelNotFound",
+    "OutputBlocked",
     "PolicyError",
     "PolicyParseError",
     "PolicyValidationError",
@@ -124,6 +126,10 @@ class HaltedError(GatewayError):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class OutputBlocked(GatewayError):
+    """A streamed answer crossed a red line mid-stream; ``message`` names it and the clause."""
 
 
 class PolicyError(GatewayError):

@@ -19,6 +19,17 @@ is TOML::
     model = "llama-70b"               # public model name clients send
     upstream = "local-vllm"
     upstream_model = "meta-llama/Llama-3.3-70B-Instruct"
+    accreditation = "IL6"             # IL2 | IL4 | IL5 (default) | IL6 | TS/SCI
+    sci_systems = []                  # for TS/SCI routes: accredited control systems
+
+    [policy]
+    overlay = "/etc/redline/overlay.toml"        # operator overlay (may only tighten)
+    floor = "/etc/redline/floor.toml"            # default: the floor shipped with Redline
+    provider_public_key = "/etc/redline/provider.pub"   # floor must be signed by it
+
+Environment: ``REDLINE_DATA_DIR``, ``REDLINE_HOST``, ``REDLINE_PORT``, ``REDLINE_CONFIG``,
+``REDLINE_LOG_LEVEL``, ``REDLINE_REDIS_URL`` (monitor windows and halt broadcast across
+replicas), ``REDLINE_DATABASE_URL`` (PostgreSQL halt state for replicas).
 
 The built-in model ``redline-echo`` is always routed unless a route claims that name.
 Unknown keys are errors: a typo must not silently change behaviour.
@@ -63,6 +74,8 @@ class RouteConfig:
     model: str
     upstream: str
     upstream_model: str
+    accreditation: str = "IL5"
+    sci_systems: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -78,6 +91,12 @@ class Settings:
     routes: Mapping[str, RouteConfig] = field(default_factory=dict)
     admin_key: str | None = field(default=None, repr=False)
     log_level: str = "info"
+    policy_floor: Path | None = None
+    policy_overlay: Path | None = None
+    provider_public_key: Path | None = None
+    redis_url: str | None = field(default=None, repr=False)
+    database_url: str | None = field(default=None, repr=False)
+    echo_accreditation: str = "IL5"
 
     @classmethod
     def load(
@@ -98,6 +117,7 @@ class Settings:
         """
         doc = _read_config(config_path) if config_path else {}
         server = _table(doc, "server", {"max_body_bytes", "enclave_label", "host", "port"})
+        policy = _table(doc, "policy", {"floor", "overlay", "provider_public_key"})
         upstreams = _parse_upstreams(doc, environ)
         routes = _parse_routes(doc, upstreams)
         env_port = environ.get("REDLINE_PORT")
@@ -119,6 +139,11 @@ class Settings:
             routes=routes,
             admin_key=environ.get("REDLINE_ADMIN_KEY") or None,
             log_level=environ.get("REDLINE_LOG_LEVEL", "info").lower(),
+            policy_floor=_path(policy, "floor"),
+            policy_overlay=_path(policy, "overlay"),
+            provider_public_key=_path(policy, "provider_public_key"),
+            redis_url=environ.get("REDLINE_REDIS_URL") or None,
+            database_url=environ.get("REDLINE_DATABASE_URL") or None,
         )
         settings.validate()
         return settings
@@ -167,7 +192,7 @@ def _read_config(path: Path) -> dict[str, object]:
         doc = tomllib.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
-    unknown = set(doc) - {"server", "upstreams", "routes"}
+    unknown = set(doc) - {"server", "upstreams", "routes", "policy"}
     if unknown:
         raise ConfigError(f"{path}: unknown top-level key(s): {', '.join(sorted(unknown))}")
     return doc
@@ -190,6 +215,11 @@ def _str(table: Mapping[str, object], key: str, where: str) -> str | None:
     if not isinstance(value, str) or not value:
         raise ConfigError(f"{where}.{key}: must be a non-empty string")
     return value
+
+
+def _path(table: Mapping[str, object], key: str) -> Path | None:
+    value = _str(table, key, "policy")
+    return Path(value) if value else None
 
 
 def _int(table: Mapping[str, object], key: str, where: str) -> int | None:
@@ -276,7 +306,7 @@ def _parse_routes(
         where = f"routes[{i}]"
         if not isinstance(raw, dict):
             raise ConfigError(f"{where}: must be a table")
-        unknown = set(raw) - {"model", "upstream", "upstream_model"}
+        unknown = set(raw) - {"model", "upstream", "upstream_model", "accreditation", "sci_systems"}
         if unknown:
             raise ConfigError(f"{where}: unknown key(s): {', '.join(sorted(unknown))}")
         model = _str(raw, "model", where)
@@ -287,9 +317,14 @@ def _parse_routes(
             raise ConfigError(f"{where}.upstream: no upstream named {upstream!r}")
         if model in routes:
             raise ConfigError(f"{where}.model: duplicate route for {model!r}")
+        systems = raw.get("sci_systems", [])
+        if not isinstance(systems, list) or not all(isinstance(x, str) for x in systems):
+            raise ConfigError(f"{where}.sci_systems: must be an array of strings")
         routes[model] = RouteConfig(
             model=model,
             upstream=upstream,
             upstream_model=_str(raw, "upstream_model", where) or model,
+            accreditation=_str(raw, "accreditation", where) or "IL5",
+            sci_systems=tuple(systems),
         )
     return routes

@@ -65,6 +65,7 @@ def test_keys_serve_and_openai_client(tmp_path: Path, mock_upstream: MockUpstrea
         time.sleep(2.2)  # the gateway caches key lookups for 2 s
         with pytest.raises(openai.AuthenticationError):
             client.models.list()
+        client.close()
     again = redline_cli("keys", "revoke", key_id, env=env)
     assert again.returncode == 2
     assert "no active key" in again.stderr
@@ -79,6 +80,7 @@ def test_first_start_prints_a_bootstrap_key(tmp_path: Path) -> None:
         models = openai.OpenAI(base_url=base + "/v1", api_key="rl_x_y", max_retries=0)
         with pytest.raises(openai.AuthenticationError):
             models.models.list()
+        models.close()
 
 
 @pytest.mark.parametrize(

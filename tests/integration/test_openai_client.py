@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import openai
@@ -11,8 +12,20 @@ from openai.types.chat import ChatCompletionMessageFunctionToolCall
 from tests.conftest import MockUpstream
 
 
+_clients: list[openai.OpenAI] = []
+
+
 def client(url: str, key: str) -> openai.OpenAI:
-    return openai.OpenAI(base_url=url + "/v1", api_key=key, max_retries=0)
+    made = openai.OpenAI(base_url=url + "/v1", api_key=key, max_retries=0)
+    _clients.append(made)
+    return made
+
+
+@pytest.fixture(autouse=True)
+def _close_clients() -> Iterator[None]:
+    yield
+    while _clients:
+        _clients.pop().close()
 
 
 def test_chat_completion_round_trip(

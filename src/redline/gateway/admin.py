@@ -65,6 +65,8 @@ class ControlPlane:
     halts: HaltService
     policy: PolicyRuntime
     audit: AuditSink
+    audit_log: AuditLog | None = None
+    """The audit log opened here when no sink was given (its ``body_digest`` salt)."""
     _closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     _remove_sighup: Callable[[], None] = lambda: None
 
@@ -104,6 +106,7 @@ async def open_control_plane(
         PolicyError: the policy does not load.
     """
     closers: list[Callable[[], Awaitable[None]]] = []
+    log = None
     if audit is None:
         log = await AuditLog.open(SqliteLogStore.in_data_dir(settings.data_dir))
         closers.append(log.close)
@@ -118,14 +121,21 @@ async def open_control_plane(
     if redis_url:
         channels.append(RedisHaltChannel(redis_url))
     halts = HaltService(store, audit, channels=channels)
-    await halts.start()
     try:
+        await halts.start()
         policy = await PolicyRuntime.open(policy_sources or PolicySources(), audit)
     except BaseException:
         await halts.aclose()
+        for close in reversed(closers):
+            await close()
         raise
     control = ControlPlane(
-        authenticator=authenticator, halts=halts, policy=policy, audit=audit, _closers=closers
+        authenticator=authenticator,
+        halts=halts,
+        policy=policy,
+        audit=audit,
+        audit_log=log,
+        _closers=closers,
     )
     if sighup:
         control._remove_sighup = install_sighup_reload(policy)

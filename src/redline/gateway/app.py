@@ -12,8 +12,9 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import orjson
 from starlette.applications import Starlette
@@ -21,19 +22,35 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
+from redline.access import route_ceiling
+from redline.audit import AuditLog, NoteSigner, SqliteLogStore, generate_signer
+from redline.clock import SystemClock
 from redline.domain import Endpoint, Principal
-from redline.errors import GatewayError, RequestTooLarge
-from redline.gateway.admin import ControlPlane, admin_routes, open_control_plane
+from redline.errors import ConfigError, GatewayError, RequestTooLarge
+from redline.gateway.admin import AuditLogSink, ControlPlane, admin_routes, open_control_plane
 from redline.gateway.console.routes import console_mount
 from redline.gateway.errors import error_response_parts
 from redline.gateway.openai_wire import error_body, parse_request
 from redline.gateway.review_api import ReviewWeb, open_review_web, review_api_routes
 from redline.ids import is_valid_request_id, new_request_id
+from redline.markings import parse_marking
+from redline.monitors import (
+    CONFIRMATION_HEADER,
+    InProcessMonitorState,
+    MonitorConfig,
+    Monitors,
+    PersonExtractor,
+)
+from redline.policy import Policy
+from redline.review import ReviewItem
 from redline.service import Authenticator, Completed, Gateway, Refused, Streaming
+from redline.service.gateway import RequestContext, Router
 from redline.service.gateway import Route as ModelRoute
-from redline.service.gateway import Router
+from redline.service.policy_runtime import PolicySources
+from redline.service.screening import Screener
 from redline.settings import ECHO_MODEL, Settings
 from redline.store.keys import SqliteKeyStore
+from redline.store.secrets import load_or_create_secret
 from redline.upstream import EchoUpstream, OpenAIHttpUpstream, Upstream
 
 __all__ = ["Services", "create_app"]
@@ -52,7 +69,11 @@ class Services:
 
 
 def build_router(settings: Settings) -> Router:
-    """Routes from settings, plus the built-in echo model unless a route claims its name."""
+    """Routes from settings, plus the built-in echo model unless a route claims its name.
+
+    Raises:
+        ConfigError: a route names an unknown accreditation.
+    """
     upstreams: dict[str, Upstream] = {}
     for name, cfg in settings.upstreams.items():
         upstreams[name] = OpenAIHttpUpstream(
@@ -66,15 +87,50 @@ def build_router(settings: Settings) -> Router:
         )
     routes = {
         model: ModelRoute(
-            public_model=model, upstream=upstreams[r.upstream], upstream_model=r.upstream_model
+            public_model=model,
+            upstream=upstreams[r.upstream],
+            upstream_model=r.upstream_model,
+            ceiling=route_ceiling(r.accreditation, sci_systems=r.sci_systems),
         )
         for model, r in settings.routes.items()
     }
     routes.setdefault(
         ECHO_MODEL,
-        ModelRoute(public_model=ECHO_MODEL, upstream=EchoUpstream(), upstream_model=ECHO_MODEL),
+        ModelRoute(
+            public_model=ECHO_MODEL,
+            upstream=EchoUpstream(),
+            upstream_model=ECHO_MODEL,
+            ceiling=route_ceiling(settings.echo_accreditation),
+        ),
     )
     return Router(routes)
+
+
+async def _open_audit(settings: Settings) -> AuditLog:
+    """The audit log (``audit.db``) with its checkpoint signing key (``audit.skey``)."""
+    skey_path = settings.data_dir / "audit.skey"
+    if skey_path.exists():
+        signer = NoteSigner.parse(skey_path.read_text().strip())
+    else:
+        signer = generate_signer("redline.local/audit")
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        skey_path.touch(mode=0o600)
+        skey_path.write_text(signer.encode() + "\n")
+        (settings.data_dir / "audit.vkey").write_text(signer.verifier.encode() + "\n")
+    return await AuditLog.open(SqliteLogStore.in_data_dir(settings.data_dir), signer)
+
+
+def _build_monitors(settings: Settings, policy: Policy) -> Monitors:
+    salt = load_or_create_secret(settings.data_dir, "monitor-salt.key")
+    key = load_or_create_secret(settings.data_dir, "confirmation.key")
+    config = MonitorConfig.from_policy(policy.monitors)
+    return Monitors(
+        config,
+        InProcessMonitorState(config),
+        PersonExtractor(salt),
+        confirmation_key=key,
+        clock=SystemClock(),
+    )
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -83,21 +139,36 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        keys = SqliteKeyStore(settings.data_dir / "keys.db")
-        router = build_router(settings)
-        authenticator = Authenticator(keys)
-        control = await _open_control(app, settings, authenticator)
-        review = _open_review(app, settings, control)
-        app.state.services = Services(
-            settings=settings, authenticator=authenticator, gateway=Gateway(router=router)
-        )
-        try:
+        async with AsyncExitStack() as stack:
+            keys = SqliteKeyStore(settings.data_dir / "keys.db")
+            stack.callback(keys.close)
+            router = build_router(settings)
+            stack.push_async_callback(router.aclose)
+            audit_log = await _open_audit(settings)
+            stack.push_async_callback(audit_log.close)
+            authenticator = Authenticator(keys)
+            control = await _open_control(app, settings, authenticator, AuditLogSink(audit_log))
+            stack.push_async_callback(control.aclose)
+            screener = Screener()
+            screener.prepare(control.policy.current)  # fail to start on broken artifacts
+            review = _open_review(app, settings, control)
+            stack.push_async_callback(review.aclose)
+            gateway = Gateway(
+                router=router,
+                policy=lambda: control.policy.current,
+                screener=screener,
+                audit=control.audit,
+                halts=control.halts,
+                monitors=_build_monitors(settings, control.policy.current),
+                review=review.runtime.service,
+                enclave_label=parse_marking(settings.enclave_label),
+                digest=audit_log.body_digest,
+            )
+            review.runtime.service.run_approved = _approved_runner(gateway)
+            app.state.services = Services(
+                settings=settings, authenticator=authenticator, gateway=gateway
+            )
             yield
-        finally:
-            await review.aclose()
-            await control.aclose()
-            await router.aclose()
-            keys.close()
 
     return Starlette(
         routes=[
@@ -115,12 +186,33 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
 
 async def _open_control(
-    app: Starlette, settings: Settings, authenticator: Authenticator
+    app: Starlette, settings: Settings, authenticator: Authenticator, audit: AuditLogSink
 ) -> ControlPlane:
     """Kill switch, policy runtime and admin API services (see gateway/admin.py)."""
-    control = await open_control_plane(settings, authenticator=authenticator)
+    sources = PolicySources(
+        floor_path=settings.policy_floor,
+        overlay_path=settings.policy_overlay,
+        provider_public_key=_read_key(settings.provider_public_key),
+    )
+    control = await open_control_plane(
+        settings,
+        authenticator=authenticator,
+        audit=audit,
+        policy_sources=sources,
+        redis_url=settings.redis_url,
+        postgres_url=settings.database_url,
+    )
     app.state.control = control
     return control
+
+
+def _read_key(path: Path | None) -> bytes | None:
+    if path is None:
+        return None
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read provider public key {path}: {exc.strerror}") from exc
 
 
 def _open_review(app: Starlette, settings: Settings, control: ControlPlane) -> ReviewWeb:
@@ -129,6 +221,17 @@ def _open_review(app: Starlette, settings: Settings, control: ControlPlane) -> R
     app.state.review = review
     review.start_sweeper()
     return review
+
+
+def _approved_runner(gateway: Gateway) -> Callable[[ReviewItem, bytes], Awaitable[bytes]]:
+    """Run an approved held request as its requester, with output screening."""
+
+    async def run(item: ReviewItem, body: bytes) -> bytes:
+        endpoint = Endpoint.CHAT if b'"messages"' in body else Endpoint.COMPLETIONS
+        request = parse_request(endpoint, body)
+        return await gateway.run_approved(item.requester, request, item.request_id)
+
+    return run
 
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -199,12 +302,27 @@ async def _generate(
 ) -> Response:
     raw = await _read_body(request, services.settings.max_body_bytes)
     parsed = parse_request(endpoint, raw)
-    outcome = await services.gateway.handle(principal, parsed)
+    headers = request.headers
+    ctx = RequestContext(
+        request_id=rid,
+        declared_label=headers.get("x-redline-classification"),
+        confirmation=headers.get(CONFIRMATION_HEADER),
+        contest_block=headers.get("x-redline-contest-block", "").lower() in {"1", "true", "yes"},
+    )
+    outcome = await services.gateway.handle(principal, parsed, ctx)
     if isinstance(outcome, Completed):
-        return Response(outcome.body, media_type=JSON)
+        return Response(outcome.body, media_type=JSON, headers=_label_header(outcome.label))
     if isinstance(outcome, Streaming):
-        return StreamingResponse(_sse(outcome.events, rid), media_type="text/event-stream")
+        return StreamingResponse(
+            _sse(outcome.events, rid),
+            media_type="text/event-stream",
+            headers=_label_header(outcome.label),
+        )
     return _refusal(outcome)
+
+
+def _label_header(label: str) -> dict[str, str]:
+    return {"x-redline-classification": label} if label else {}
 
 
 def _refusal(outcome: Refused) -> Response:
@@ -213,7 +331,8 @@ def _refusal(outcome: Refused) -> Response:
     lines = ", ".join(decision.categories) or "policy"
     clauses = ", ".join(decision.clauses) or "-"
     verb = "held for review" if outcome.review_id else "blocked"
-    message = f"Request {verb} by Redline: red line {lines} (clauses {clauses})."
+    what = "Response" if outcome.on_output else "Request"
+    message = f"{what} {verb} by Redline: red line {lines} (clauses {clauses})."
     extra = {"review_id": outcome.review_id} if outcome.review_id else {}
     body = error_body(message, type_="redline_policy", code=code, **extra)
     return Response(body, status_code=403, media_type=JSON)

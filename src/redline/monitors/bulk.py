@@ -126,7 +126,7 @@ def _json_array(text: str) -> list[object] | None:
     return value if isinstance(value, list) else None
 
 
-def count_records(text: str) -> RecordCount:  # noqa: PLR0912 - one pass over line blocks
+def count_records(text: str) -> RecordCount:
     """Count person records in ``text`` and return the instruction text around them.
 
     Args:
@@ -138,7 +138,9 @@ def count_records(text: str) -> RecordCount:  # noqa: PLR0912 - one pass over li
     """
     array = _json_array(text)
     if array is not None and len(array) >= _MIN_BLOCK_ROWS:
-        return RecordCount(records=sum(map(_json_person, array)), formats=("json",), instructions="")
+        return RecordCount(
+            records=sum(map(_json_person, array)), formats=("json",), instructions=""
+        )
     lines = text.split("\n")
     instructions: list[str] = []
     formats: dict[str, None] = {}
@@ -179,4 +181,6 @@ def count_records(text: str) -> RecordCount:  # noqa: PLR0912 - one pass over li
             formats["lines"] = None
         instructions.append(line)
         i += 1
-    return RecordCount(records=records, formats=tuple(formats), instructions="\n".join(instructions))
+    return RecordCount(
+        records=records, formats=tuple(formats), instructions="\n".join(instructions)
+    )

@@ -184,8 +184,12 @@ class MonitorConfig:
         windows = [_window(pv.window_s, pv.review_at, pv.block_at, tenant_factor)]
         if long_window_s > pv.window_s:
             windows.append(
-                _window(long_window_s, pv.review_at * long_factor, pv.block_at * long_factor,
-                        tenant_factor)
+                _window(
+                    long_window_s,
+                    pv.review_at * long_factor,
+                    pv.block_at * long_factor,
+                    tenant_factor,
+                )
             )
         patterns = tuple(dict.fromkeys((*settings.closed_loop.effector_tools, *extra_effectors)))
         base = cls(

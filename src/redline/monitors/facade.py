@@ -44,8 +44,8 @@ import math
 from collections.abc import Sequence
 from datetime import datetime
 
-from redline.clock import Clock
-from redline.domain import ChatRequest, JSONObject, ToolCall, Verdict
+from redline.clock import Clock, rfc3339
+from redline.domain import ChatRequest, JSONObject, JSONValue, ToolCall, Verdict
 from redline.monitors.bulk import count_records
 from redline.monitors.config import MonitorConfig
 from redline.monitors.confirmation import CONFIRMATION_ARGUMENT, verify_token
@@ -85,11 +85,11 @@ class Monitors:
         clock: Clock,
     ) -> None:
         """Args:
-            config: thresholds and bounds (:meth:`MonitorConfig.from_policy`).
-            state: in-process or Redis state.
-            extractor: the person extractor (holds the per-deployment hash salt).
-            confirmation_key: the key human-confirmation tokens are signed with.
-            clock: used by :meth:`snapshot`; observe methods take ``now`` explicitly.
+        config: thresholds and bounds (:meth:`MonitorConfig.from_policy`).
+        state: in-process or Redis state.
+        extractor: the person extractor (holds the per-deployment hash salt).
+        confirmation_key: the key human-confirmation tokens are signed with.
+        clock: used by :meth:`snapshot`; observe methods take ``now`` explicitly.
         """
         self.config = config
         self._state = state
@@ -112,6 +112,7 @@ class Monitors:
         route: str,
         request: ChatRequest,
         now: datetime,
+        *,
         confirmation: str | None = None,
     ) -> list[Verdict]:
         """Verdicts of every monitor for one incoming request.
@@ -133,7 +134,10 @@ class Monitors:
         verdicts: list[Verdict] = []
         extraction = self._extractor.extract(text) if text else None
         persons = extraction.persons() if extraction is not None else ()
-        bulk = count_records(text) if text else None
+        # Fewer lines than the smallest scored record count cannot be bulk (unless JSON).
+        rows_needed = max(2, math.ceil(self.config.bulk_min_records / 10))
+        maybe_bulk = text.count("\n") + 1 >= rows_needed or "[" in text
+        bulk = count_records(text) if maybe_bulk else None
         if bulk is not None and bulk.records:
             verdicts += self._bulk_verdicts(bulk.records, bulk.instructions, persons)
         if persons and SURVEIL.search(text):
@@ -202,21 +206,31 @@ class Monitors:
             base *= 0.6
         out = []
         note = f"bulk_records: records={records} min_records={b}"
-        flags = ",".join(k for k in ("surveil", "decide", "lawful", "human_loop") if getattr(intent, k))
+        flags = ",".join(
+            k for k in ("surveil", "decide", "lawful", "human_loop") if getattr(intent, k)
+        )
         if intent.surveil:
             foreign_only = bool(persons) and all(
                 p.nationality is Nationality.FOREIGN for p in persons
             )
             score = base * (0.3 if foreign_only else 1.0)
             out.append(
-                Verdict(category=MASS_SURVEILLANCE, score=round(min(1.0, score), 4), source=_BULK,
-                        evidence=(note, f"task={flags}"))
+                Verdict(
+                    category=MASS_SURVEILLANCE,
+                    score=round(min(1.0, score), 4),
+                    source=_BULK,
+                    evidence=(note, f"task={flags}"),
+                )
             )
         if intent.decide:
             score = base * (0.5 if intent.human_loop else 1.0)
             out.append(
-                Verdict(category=HIGH_STAKES, score=round(min(1.0, score), 4), source=_BULK,
-                        evidence=(note, f"task={flags}"))
+                Verdict(
+                    category=HIGH_STAKES,
+                    score=round(min(1.0, score), 4),
+                    source=_BULK,
+                    evidence=(note, f"task={flags}"),
+                )
             )
         return out
 
@@ -250,7 +264,8 @@ class Monitors:
                     source=_LOOP,
                     evidence=(
                         f"closed_loop: {'machine-speed cadence' if machine else 'tool cycle'} "
-                        f"on effector route gaps={stats.gaps} median_gap_s={stats.median_gap_s:.3f} "
+                        f"on effector route gaps={stats.gaps} "
+                        f"median_gap_s={stats.median_gap_s:.3f} "
                         f"cv={stats.cv:.3f} tool_streak={stats.tool_streak}",
                         "effector_tools=" + ",".join(sorted(set(effector_tools))[:5]),
                     ),
@@ -297,6 +312,7 @@ class Monitors:
         route: str,
         tool_calls: Sequence[ToolCall],
         now: datetime,
+        *,
         confirmation: str | None = None,
     ) -> list[Verdict]:
         """Verdicts for the tool calls in a model response.
@@ -339,7 +355,7 @@ class Monitors:
                         score=self.config.review_score,
                         source=_LOOP,
                         evidence=(
-                            f"closed_loop: confirmed effector call {call.name!r} "
+                            f"closed_loop: confirmed effector call {call.name[:64]!r} "
                             f"{stats.effector_gap_s:.3f}s after the previous one "
                             f"(min_interval_s={self.config.min_effector_interval_s:g})",
                         ),
@@ -355,7 +371,7 @@ class Monitors:
         counts = await self._state.counts(principal, tenant, _ts(now))
         cfg = self.config
         by_window = {w.window_s: w for w in cfg.windows}
-        rows: list[JSONObject] = []
+        rows: list[JSONValue] = []
         for c in counts:
             w = by_window[c.window_s]
             review, block = (
@@ -381,8 +397,8 @@ class Monitors:
         return {
             "principal": principal,
             "tenant": tenant,
-            "at": now.isoformat(),
-            "windows": list(rows),
+            "at": rfc3339(now),
+            "windows": rows,
         }
 
 
@@ -403,5 +419,8 @@ def _unconfirmed(tool: str, reason: str, where: str) -> Verdict:
         category=AUTONOMOUS_WEAPONS,
         score=1.0,
         source=_LOOP,
-        evidence=(f"closed_loop: effector call {tool!r} in {where} without valid human confirmation: {reason}",),
+        evidence=(
+            f"closed_loop: effector call {tool[:64]!r} in {where} "
+            f"without valid human confirmation: {reason}",
+        ),
     )

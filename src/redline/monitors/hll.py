@@ -27,7 +27,7 @@ from collections.abc import Iterable
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["M", "P", "SPARSE_LIMIT", "Sketch", "estimate_registers", "union_count"]
+__all__ = ["SPARSE_LIMIT", "M", "P", "Sketch", "estimate_registers", "union_count"]
 
 P = 12
 M = 1 << P
@@ -66,8 +66,7 @@ class Sketch:
         dense = self.dense
         if dense is not None:
             index, rank = _split(h)
-            if rank > dense[index]:
-                dense[index] = rank
+            dense[index] = max(dense[index], rank)
 
     def count(self) -> float:
         """Estimated number of distinct hashes added."""
@@ -84,8 +83,7 @@ def _to_registers(hashes: Iterable[int], out: Registers | None = None) -> Regist
     registers = np.zeros(M, dtype=np.uint8) if out is None else out
     for h in hashes:
         index, rank = _split(h)
-        if rank > registers[index]:
-            registers[index] = rank
+        registers[index] = max(registers[index], rank)
     return registers
 
 

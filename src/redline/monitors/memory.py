@@ -100,9 +100,12 @@ class InProcessMonitorState:
             ]
             result.append(
                 WindowCount(
-                    scope=scope, window_s=window.window_s, us=values[0], unknown=values[1],
+                    scope=scope,
+                    window_s=window.window_s,
+                    us=values[0],
+                    unknown=values[1],
                     foreign=values[2],
-                )  # fmt: skip
+                )
             )
         return result
 

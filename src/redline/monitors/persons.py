@@ -131,13 +131,26 @@ class Extraction:
 
 _SEP = r"[\s.\-]?"
 _US_PHONE = re.compile(
-    r"(?<![\w+/.-])(?P<cc>\+?1" + _SEP + r")?(?P<open>\()?(?P<a>[2-9]\d{2})\)?" + _SEP
-    + r"(?P<b>[2-9]\d{2})" + _SEP + r"(?P<c>\d{4})(?![\w/-]|\.\d)"
+    r"(?<![\w+/.-])(?P<cc>\+?1"
+    + _SEP
+    + r")?(?P<open>\()?(?P<a>[2-9]\d{2})\)?"
+    + _SEP
+    + r"(?P<b>[2-9]\d{2})"
+    + _SEP
+    + r"(?P<c>\d{4})(?![\w/-]|\.\d)"
 )
-_INTL_PHONE = re.compile(r"(?<![\w+])\+(?P<num>[2-9]\d{0,2}(?:[\s.\-]?\(?\d{1,4}\)?){2,6})(?![\w-])")
-_PHONE_WORD = re.compile(r"(?i:phone|tel|cell|mobile|call|text|number|sms|whatsapp|signal)\W*$")
-_EMAIL = re.compile(r"(?<![\w.+-])[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,24}\b")
-_HANDLE = re.compile(r"(?<![\w.@/])@(?P<h>[A-Za-z0-9_](?:[A-Za-z0-9_.]{0,28}[A-Za-z0-9_])?)\b(?!\.\w)")
+_INTL_PHONE = re.compile(
+    r"(?<![\w+])\+(?P<num>[2-9]\d{0,2}(?:[\s.\-]?\(?\d{1,4}\)?){2,6})(?![\w-])"
+)
+_PHONE_WORD = re.compile(
+    r"(?i:phone|tel|cell|mobile|call|text|sms|whatsapp|signal|fax)\W*(?:number|no\.?|#)?\W*$"
+)
+_EMAIL = re.compile(
+    r"(?<![\w.+-])[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,24}\b"
+)
+_HANDLE = re.compile(
+    r"(?<![\w.@/])@(?P<h>[A-Za-z0-9_](?:[A-Za-z0-9_.]{0,28}[A-Za-z0-9_])?)\b(?!\.\w)"
+)
 _SUFFIXES = {
     "street": "st", "st": "st", "avenue": "ave", "ave": "ave", "road": "rd", "rd": "rd",
     "boulevard": "blvd", "blvd": "blvd", "drive": "dr", "dr": "dr", "lane": "ln", "ln": "ln",
@@ -151,7 +164,9 @@ _ADDRESS = re.compile(
     r"(?P<rest>(?:,?\s*(?:Apt|Suite|Ste|Unit|#)\.?\s*[\w-]+)?"
     r"(?:,\s*[A-Z][A-Za-z.' ]{1,30}?,?\s+(?P<st>[A-Z]{2})\b\.?(?:\s+(?P<zip>\d{5})(?:-\d{4})?)?)?)"
 )
-_CITY_STATE_ZIP = re.compile(r"\b[A-Z][A-Za-z.' ]{1,30},\s*(?P<st>[A-Z]{2})\s+(?P<zip>\d{5})(?:-\d{4})?\b")
+_CITY_STATE_ZIP = re.compile(
+    r"\b[A-Z][A-Za-z.' ]{1,30},\s*(?P<st>[A-Z]{2})\s+(?P<zip>\d{5})(?:-\d{4})?\b"
+)
 _STATE_ABBR = re.compile(r"(?:,\s*|\b)(?P<st>[A-Z]{2})(?:\s+\d{5}\b|(?=[\s.,;)]|$))")
 _SSN = re.compile(r"(?<![\d-])(?!000|666|9\d\d)(\d{3})-(?!00)(\d{2})-(?!0000)(\d{4})(?![\d-])")
 _SSN_LABELLED = re.compile(r"(?i:\bssn|social security(?: number| no\.?)?)\s*[:#]?\s*(\d{9})\b")
@@ -159,26 +174,31 @@ _NINO = re.compile(r"\b([A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2}
 _PASSPORT = re.compile(r"(?i:passport)(?:\s+(?i:no\.?|number|#))?\s*[:#]?\s*(?P<v>[A-Z0-9]{6,9})\b")
 _NATIONAL_ID = re.compile(
     r"\b(?:DNI|NIE|CURP|INSEE|CPF|Aadhaar|(?i:national id(?:entity)?(?: number| no\.?)?|"
-    r"personalausweis(?:nummer)?|id card(?: number)?))\s*[:#]?\s*(?P<v>[A-Z0-9][A-Z0-9.\- ]{5,18}[A-Z0-9])\b"
+    r"personalausweis(?:nummer)?|id card(?: number)?))\s*[:#]?\s*"
+    r"(?P<v>[A-Z0-9][A-Z0-9.\- ]{5,18}[A-Z0-9])\b"
 )
 _PLATE = re.compile(
     r"(?i:\b(?:licen[cs]e\s+)?plates?(?:\s+(?:number|no\.?|#))?|\btag(?:\s+number)?|"
     r"\bvehicle registration|\bkennzeichen|\bmatr[ií]cula|\bimmatriculation)\s*[:#]?\s*"
     r"(?P<v>[A-Za-z0-9]{1,4}[\s-]?[A-Za-z0-9]{1,4}(?:[\s-][A-Za-z0-9]{1,3})?)\b"
 )
-_UUID = re.compile(r"\b[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}\b")
+_UUID = re.compile(
+    r"\b[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}\b"
+)
 _AD_ID_WORD = re.compile(
     r"(?i:idfa|gaid|aaid|adid|maid|advertising[ _-]?id|ad[ _-]id|device[ _-]?id|mobile ad)"
 )
 _IMEI = re.compile(r"(?i:imei)\W{0,3}(?P<v>\d{15}|\d{2}-\d{6}-\d{6}-\d)\b")
-_MAC = re.compile(r"(?<![\w:-])(?:[0-9A-Fa-f]{2}([:-]))(?:[0-9A-Fa-f]{2}\1){4}[0-9A-Fa-f]{2}(?![\w:-])")
-_NAME = r"(?P<n>[A-Z][a-z'’-]+(?:\s+[A-Z]\.)?\s+[A-Z][a-z'’-]+(?:-[A-Z][a-z]+)?)"
+_MAC = re.compile(
+    r"(?<![\w:-])(?:[0-9A-Fa-f]{2}([:-]))(?:[0-9A-Fa-f]{2}\1){4}[0-9A-Fa-f]{2}(?![\w:-])"
+)
+_NAME = r"(?P<n>[A-Z][a-z'\u2019-]+(?:\s+[A-Z]\.)?\s+[A-Z][a-z'\u2019-]+(?:-[A-Z][a-z]+)?)"
 _HONORIFIC_NAME = re.compile(
     r"\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sgt|SSgt|Cpl|Pvt|Capt|Lt|Maj|Col|Gen|Adm|Rev|Sen|Rep|Gov|"
     r"Judge|Officer|Agent|Sr|Sra|Mme|Herr|Frau)\.?\s+" + _NAME
 )
 _CUE_NAME = re.compile(
-    r"(?i:\b(?:named|called|name[ds]?|subject|target|suspect|individual|person|resident|"
+    r"\b(?i:(?:named|called|name[ds]?|subject|target|suspect|individual|person|resident|"
     r"citizen|owner|user|customer|employee|applicant|driver|victim|witness|full name|"
     r"nombre|nom|personne))\s*[:=\-]?\s+" + _NAME
 )
@@ -187,16 +207,17 @@ _AGE_NAME = re.compile(
     r"resident of)\s+[A-Z]"
 )
 _US_CITIZEN = re.compile(
-    r"(?<!non-)(?<!non )(?<!not a )(?<!not an )\b(?:U\.?S\.?A?\.?|American|United States)"
-    r"\s+(?:citizen|person|national|passport|resident)s?\b|\bgreen[- ]card\b|\bLPRs?\b|"
-    r"\b(?:lawful )?permanent residen(?:t|ts|ce)\b|\bUSPER\b|\bAmericans?\b|"
-    r"\bcitizen of the United States\b",
+    r"\b(?:(?<!non-)(?<!non )(?<!not a )(?<!not an )(?:U\.?S\.?A?\.?|American|United States)"
+    r"\s+(?:citizen|person|national|passport|resident)s?\b|green[- ]card\b|LPRs?\b|"
+    r"(?:lawful )?permanent residen(?:t|ts|ce)\b|USPER\b|Americans?\b|"
+    r"citizen of the United States\b)"
 )
 _US_LOCATION = re.compile(r"\b(?:in|inside|within|across) the (?:U\.S\.|US|USA|United States)\b")
 _FOREIGN = re.compile(
     r"(?i:\bnon-?U\.?S\.? persons?\b|\bnon-?USP\b|\bforeign nationals?\b|"
     r"\bnot an? (?:U\.?S\.?|American) citizen\b|\blocated (?:abroad|overseas|outside the U)\b)"
 )
+_DIGIT = re.compile(r"\d")
 _WORD_RUN = re.compile(r"\b[A-Z][a-z]+(?:\s+(?:of\s+)?[A-Z][a-z.]+){0,2}\b")
 
 
@@ -221,7 +242,7 @@ def _is_name(candidate: str) -> bool:
 
 def _norm_name(candidate: str) -> str:
     words = [w for w in candidate.split() if not (len(w) == 2 and w.endswith("."))]
-    return " ".join(w.lower().replace("’", "'") for w in words)
+    return " ".join(w.lower().replace("\u2019", "'") for w in words)
 
 
 _Raw = tuple[IdentifierKind, str, str]  # (kind, normalised value, format: us|foreign|neutral)
@@ -286,7 +307,21 @@ class PersonExtractor:
         return Extraction(refs=tuple(refs), indicators=indicators)
 
 
-def _scan(text: str) -> Iterator[_Raw]:  # noqa: PLR0912 - one flat pass per identifier kind
+def _scan(text: str) -> Iterator[_Raw]:
+    if _DIGIT.search(text) is not None:
+        yield from _scan_numbers(text)
+    if "@" in text:
+        for m in _EMAIL.finditer(text):
+            yield IdentifierKind.EMAIL, m.group(0).lower(), "neutral"
+        for m in _HANDLE.finditer(text):
+            yield IdentifierKind.HANDLE, m.group("h").lower(), "neutral"
+    for pattern in (_HONORIFIC_NAME, _CUE_NAME, _AGE_NAME):
+        for m in pattern.finditer(text):
+            if _is_name(m.group("n")):
+                yield IdentifierKind.NAME, _norm_name(m.group("n")), "neutral"
+
+
+def _scan_numbers(text: str) -> Iterator[_Raw]:  # noqa: PLR0912 - one flat pass per kind
     ssn_spans: list[tuple[int, int]] = []
     for m in _SSN.finditer(text):
         ssn_spans.append(m.span())
@@ -312,10 +347,6 @@ def _scan(text: str) -> Iterator[_Raw]:  # noqa: PLR0912 - one flat pass per ide
         digits = re.sub(r"\D", "", m.group("num"))
         if 8 <= len(digits) <= 15 and not digits.startswith("1"):
             yield IdentifierKind.PHONE, "+" + digits, "foreign"
-    for m in _EMAIL.finditer(text):
-        yield IdentifierKind.EMAIL, m.group(0).lower(), "neutral"
-    for m in _HANDLE.finditer(text):
-        yield IdentifierKind.HANDLE, m.group("h").lower(), "neutral"
     yield from _scan_addresses(text)
     for m in _PLATE.finditer(text):
         value = re.sub(r"[\s-]", "", m.group("v")).upper()
@@ -330,10 +361,6 @@ def _scan(text: str) -> Iterator[_Raw]:  # noqa: PLR0912 - one flat pass per ide
             yield IdentifierKind.DEVICE_ID, "imei:" + digits, "neutral"
     for m in _MAC.finditer(text):
         yield IdentifierKind.DEVICE_ID, "mac:" + re.sub(r"[:-]", "", m.group(0)).lower(), "neutral"
-    for pattern in (_HONORIFIC_NAME, _CUE_NAME, _AGE_NAME):
-        for m in pattern.finditer(text):
-            if _is_name(m.group("n")):
-                yield IdentifierKind.NAME, _norm_name(m.group("n")), "neutral"
 
 
 def _scan_addresses(text: str) -> Iterator[_Raw]:
@@ -361,7 +388,8 @@ def _indicators(text: str, raws: list[_Raw]) -> tuple[str, ...]:
     if _FOREIGN.search(text):
         found["foreign"] = None
     if _CITY_STATE_ZIP.search(text) or any(
-        m.group("st") in STATE_ABBREVIATIONS and (m.group(0).startswith(",") or m.group(0)[-1].isdigit())
+        m.group("st") in STATE_ABBREVIATIONS
+        and (m.group(0).startswith(",") or m.group(0)[-1].isdigit())
         for m in _STATE_ABBR.finditer(text)
     ):
         found["state"] = None

@@ -55,18 +55,22 @@ async def _mapped() -> AsyncIterator[None]:
 class RedisMonitorState:
     """:class:`~redline.monitors.state.MonitorState` in Redis (shared by replicas)."""
 
-    def __init__(self, client: aioredis.Redis, config: MonitorConfig, *, prefix: str = "rl:mon") -> None:
+    def __init__(
+        self, client: aioredis.Redis, config: MonitorConfig, *, prefix: str = "rl:mon"
+    ) -> None:
         """Args:
-            client: an ``redis.asyncio.Redis`` client (the caller owns and closes it).
-            config: the monitor configuration (windows, cadence sizes, TTLs).
-            prefix: key prefix; one per deployment (tests use a unique prefix each).
+        client: an ``redis.asyncio.Redis`` client (the caller owns and closes it).
+        config: the monitor configuration (windows, cadence sizes, TTLs).
+        prefix: key prefix; one per deployment (tests use a unique prefix each).
         """
         self._redis = client
         self._config = config
         self._prefix = prefix
 
     @classmethod
-    def from_url(cls, url: str, config: MonitorConfig, *, prefix: str = "rl:mon") -> RedisMonitorState:
+    def from_url(
+        cls, url: str, config: MonitorConfig, *, prefix: str = "rl:mon"
+    ) -> RedisMonitorState:
         """Connect lazily to ``url`` (``redis://host:port/db``)."""
         return cls(aioredis.Redis.from_url(url), config, prefix=prefix)
 
@@ -74,11 +78,15 @@ class RedisMonitorState:
         """Close the client's connection pool."""
         await self._redis.aclose()
 
-    def _window_keys(self, scope: Scope, ident: str, window: VolumeWindow, now: float) -> tuple[str, int]:
+    def _window_keys(
+        self, scope: Scope, ident: str, window: VolumeWindow, now: float
+    ) -> tuple[str, int]:
         base = f"{self._prefix}:{{pv:{scope.value}:{_h(ident)}:{window.window_s}}}"
         return base, int(now // window.bucket_s)
 
-    def _queue_counts(self, pipe: aioredis.client.Pipeline, scope: Scope, ident: str, now: float) -> None:
+    def _queue_counts(
+        self, pipe: aioredis.client.Pipeline, scope: Scope, ident: str, now: float
+    ) -> None:
         for window in self._config.windows:
             base, index = self._window_keys(scope, ident, window, now)
             first = index - window.buckets + 1
@@ -90,8 +98,9 @@ class RedisMonitorState:
         for i, window in enumerate(self._config.windows):
             us, unknown, foreign = (float(v) for v in values[3 * i : 3 * i + 3])  # type: ignore[arg-type]
             out.append(
-                WindowCount(scope=scope, window_s=window.window_s, us=us, unknown=unknown,
-                            foreign=foreign)
+                WindowCount(
+                    scope=scope, window_s=window.window_s, us=us, unknown=unknown, foreign=foreign
+                )
             )
         return out
 

@@ -18,6 +18,7 @@ the caller fails closed (the decision takes the route's ``on_error``).
 
 from __future__ import annotations
 
+import itertools
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -88,7 +89,7 @@ class CadenceStats:
 
 def cadence_of(times: Sequence[float], tool_streak: int = 0) -> CadenceStats:
     """Compute cadence statistics from arrival times (oldest first)."""
-    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(times)]
     if len(gaps) < 2:
         return CadenceStats(gaps=len(gaps), tool_streak=tool_streak)
     mean = statistics.fmean(gaps)

@@ -24,7 +24,8 @@ Invariants:
   :class:`~redline.errors.ReviewItemNotFound`, exactly like an id that does not exist.
 * **An approved request runs once.** Only the caller whose compare-and-swap moved the item
   to ``approved`` schedules ``run_approved``; its answer (or an OpenAI-shaped error body) is
-  stored encrypted for the requester.
+  stored encrypted for the requester, exactly once (a second answer is refused). Without a
+  ``run_approved`` the answer is left to :meth:`ReviewService.set_answer`.
 * **Content is retained no longer than needed.** :meth:`ReviewService.purge_due` deletes
   the request body and the answer ``retention_s`` seconds after the decision.
 """
@@ -124,7 +125,7 @@ class ReviewQueue(Protocol):
         ...
 
     async def store_answer(self, review_id: str, answer: bytes) -> bool:
-        """Store the encrypted answer of an approved, unpurged item; False otherwise."""
+        """Store the encrypted answer of an approved, unpurged, unanswered item (once)."""
         ...
 
     async def answer(self, review_id: str) -> bytes | None:
@@ -352,14 +353,17 @@ class ReviewService:
 
         Raises:
             ReviewItemNotFound: no such item.
-            InvalidTransition: the item is not approved, or its content was purged.
+            InvalidTransition: the item is not approved, already has its answer (answers
+                are written once), or its content was purged.
         """
         item = await self._queue.get(review_id)
         if item is None:
             raise ReviewItemNotFound(f"no review {review_id}")
-        if item.state is not ReviewState.APPROVED or item.purged:
+        if item.state is not ReviewState.APPROVED or item.purged or item.answer_ready:
+            what = "already answered" if item.answer_ready else item.state.value
+            what = "purged" if item.purged else what
             raise InvalidTransition(
-                f"review {review_id} is {item.state.value}; cannot {ReviewAction.ANSWER} it"
+                f"review {review_id} is {what}; cannot {ReviewAction.ANSWER} it"
             )
         sealed = self._cipher.seal(review_id, Purpose.ANSWER, answer_body)
         if not await self._queue.store_answer(review_id, sealed):
@@ -466,9 +470,9 @@ class ReviewService:
 
     async def _run(self, item: ReviewItem) -> None:
         """Run an approved request and store its answer, or an error body if that fails."""
+        if self.run_approved is None:
+            return  # the answer will come through set_answer()
         try:
-            if self.run_approved is None:
-                raise InvalidTransition("no runner is configured for approved requests")
             body = await self.request_body_for(item)
             if body is None:
                 raise InvalidTransition(f"review {item.id}: the request body was purged")

@@ -164,7 +164,7 @@ class SqliteReviewQueue:
                     (review_id, ReviewState.APPROVED.value),
                 ).fetchone()
                 item = item_from_json(row[0]) if row else None
-                if item is None or item.purged:
+                if item is None or item.purged or item.answer_ready:
                     conn.execute("ROLLBACK")
                     return False
                 conn.execute(

@@ -61,17 +61,27 @@ def _tool_text(tools: Sequence[ToolSpec]) -> str:
     return "\n".join(parts)[:_MAX_TOOL_SCHEMA_CHARS]
 
 
-def conversation_texts(messages: Sequence[Message], tools: Sequence[ToolSpec] = ()) -> ConversationTexts:
+def conversation_texts(
+    messages: Sequence[Message], tools: Sequence[ToolSpec] = ()
+) -> ConversationTexts:
     """Split a conversation into final turn and context, normalised and de-obfuscated."""
     if not messages:
         return ConversationTexts(
-            final="", final_full="", context=_tool_text(tools), tools=_tool_text(tools),
-            n_records=0, n_turns=0, n_tools=len(tools), signals=frozenset(),
+            final="",
+            final_full="",
+            context=_tool_text(tools),
+            tools=_tool_text(tools),
+            n_records=0,
+            n_turns=0,
+            n_tools=len(tools),
+            signals=frozenset(),
         )
     *earlier, last = messages
-    normalized = normalize(last.text + "".join(f"\n{c.name} {c.arguments}" for c in last.tool_calls))
+    normalized = normalize(
+        last.text + "".join(f"\n{c.name} {c.arguments}" for c in last.tool_calls)
+    )
     instruction, n_records = split_records(normalized.text)
-    extra = [v for v in normalized.views()[1:]]
+    extra = list(normalized.views()[1:])
     final = "\n".join([instruction, *extra])
     context_parts: list[str] = []
     signals = set(normalized.signals)
@@ -120,7 +130,11 @@ def messages_from_json(raw: object) -> tuple[Message, ...]:
         if isinstance(content, list):
             texts = []
             for part in content:
-                if isinstance(part, Mapping) and part.get("type") == "text" and isinstance(part.get("text"), str):
+                if (
+                    isinstance(part, Mapping)
+                    and part.get("type") == "text"
+                    and isinstance(part.get("text"), str)
+                ):
                     texts.append(part["text"])
                 else:
                     non_text += 1
@@ -134,8 +148,20 @@ def messages_from_json(raw: object) -> tuple[Message, ...]:
                 from redline.domain import ToolCall
 
                 args = function.get("arguments", "")
-                calls.append(ToolCall(name=str(function.get("name", "")), arguments=args if isinstance(args, str) else str(args)))
-        messages.append(Message(role=str(item.get("role", "user")), text=text, tool_calls=tuple(calls), non_text_parts=non_text))
+                calls.append(
+                    ToolCall(
+                        name=str(function.get("name", "")),
+                        arguments=args if isinstance(args, str) else str(args),
+                    )
+                )
+        messages.append(
+            Message(
+                role=str(item.get("role", "user")),
+                text=text,
+                tool_calls=tuple(calls),
+                non_text_parts=non_text,
+            )
+        )
     return tuple(messages)
 
 

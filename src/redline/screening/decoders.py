@@ -19,7 +19,8 @@ Invariants:
   escapes (``%66``, ``&#102;``, ``\\u0066``) have no such ambiguity: their result only
   needs to be ≥ 85 % printable, so ``%66%69%72%65`` yields ``fire``.
 * Escape decoders (URL, HTML, ``\\u``) and rot13 work line by line and return only the
-  lines that changed, so a 1 MB message with one encoded line yields one short view.
+  lines that changed, so a 1 MB message with one encoded line yields one short view. An
+  escape decoder that changes a line also undoes the other explicit escapes on it.
 
 Rot13 rule: a line is rot13-decoded when the message carries an explicit cue (``rot13``,
 ``rot-13``, ``rot 13``, ``caesar``) and the decoded line has at least as many common English
@@ -164,6 +165,7 @@ def decode_hex(text: str) -> list[str]:
 # --- escapes, line by line ------------------------------------------------------------
 
 _PCT = re.compile(r"%[0-9A-Fa-f]{2}")
+_MIN_PERCENT_ESCAPES = 2
 _ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 _UESC = re.compile(r"\\u\{([0-9A-Fa-f]{1,6})\}|\\U([0-9A-Fa-f]{8})|\\u([0-9A-Fa-f]{4})")
 
@@ -172,7 +174,11 @@ def _changed_lines(text: str, marker: re.Pattern[str], fn: Callable[[str], str])
     """Apply ``fn`` to each line containing ``marker``; return the changed lines, joined."""
     if marker.search(text) is None:
         return []
-    out = [new for line in text.split("\n") if marker.search(line) and (new := fn(line)) != line]
+    out = [
+        _explicit(new)
+        for line in text.split("\n")
+        if marker.search(line) and (new := fn(line)) != line
+    ]
     joined = "\n".join(out)
     return [joined] if out and plausible(joined, strict=False) else []
 
@@ -181,9 +187,21 @@ def _unquote(line: str) -> str:
     return urllib.parse.unquote(line, errors="replace")
 
 
+def _explicit(line: str) -> str:
+    """Undo every explicit escape on a line, so that a line mixing ``%66`` and ``&#102;``
+    yields one view rather than one per combination of decoders."""
+    if "%" in line and len(_PCT.findall(line, 0, 1 << 16)) >= _MIN_PERCENT_ESCAPES:
+        line = _unquote(line)
+    if "&" in line and _ENTITY.search(line):
+        line = html.unescape(line)
+    if "\\" in line and _UESC.search(line):
+        line = _uesc_line(line)
+    return line
+
+
 def decode_url(text: str) -> list[str]:
     """Percent-encoding (``%66%69%72%65`` -> ``fire``); needs two or more escapes."""
-    if len(_PCT.findall(text, 0, 1 << 16)) < 2:
+    if len(_PCT.findall(text, 0, 1 << 16)) < _MIN_PERCENT_ESCAPES:
         return []
     return _changed_lines(text, _PCT, _unquote)
 

@@ -45,9 +45,9 @@ class StaticEmbedder:
         content = ids[ids >= _SPECIAL] if ids.size else ids
         if content.size == 0:
             return np.zeros(self.dims, dtype=np.float32)
-        vector = self._table[content].mean(axis=0)
+        vector: FloatArray = self._table[content].mean(axis=0)
         norm = float(np.linalg.norm(vector))
-        return vector / norm if norm > 0 else vector
+        return vector / np.float32(norm) if norm > 0 else vector
 
     def embed(self, texts: Sequence[str]) -> FloatArray:
         """One row per text."""

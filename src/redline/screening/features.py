@@ -48,7 +48,9 @@ def dense_size(dims: int) -> int:
     return 2 * dims + 2 * len(FACTORS) + len(_STRUCTURE)
 
 
-def _hashed(ids: npt.NDArray[np.int64], namespace: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
+def _hashed(
+    ids: npt.NDArray[np.int64], namespace: int
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
     if ids.size == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.float32)
     grams = ids * 2 + namespace

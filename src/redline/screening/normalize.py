@@ -407,6 +407,7 @@ def _decode(
                 if len(found) >= MAX_CANDIDATES:
                     signals.add("decode_limit")
                 for raw in found:
+                    signals.add(name)  # found, even if another decoder got there first
                     hidden: list[str] = []
                     fresh = [
                         t for t in (_canonical(raw, signals, hidden), *hidden) if t not in seen
@@ -415,7 +416,6 @@ def _decode(
                         signals.add("decode_limit")
                         return results
                     for text in fresh:
-                        signals.add(name)
                         if len(text) > budget:
                             signals.add("decode_limit")
                             results.append(text[:budget])

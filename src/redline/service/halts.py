@@ -346,6 +346,7 @@ class HaltService:
 
     async def _drain_backlog(self, stored: StoredHalts) -> None:
         """Record audit events left by an offline writer, then clear them (CAS)."""
+        already_pending = self._backlog_pending
         self._backlog_pending = bool(stored.backlog)
         if not stored.backlog:
             return
@@ -354,7 +355,8 @@ class HaltService:
                 event = json.loads(item)
                 await self._audit.record(str(event["type"]), event["payload"])
         except (AuditError, ValueError, KeyError, TypeError) as exc:
-            logger.error("halt audit backlog not recorded yet: %s", exc)
+            if not already_pending:  # once per outage; the poll retries twice a second
+                logger.error("halt audit backlog not recorded yet: %s", exc)
             return
         version = await self._store.swap(
             expected_version=stored.version, state_json=stored.state_json or "", backlog=()

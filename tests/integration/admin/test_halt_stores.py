@@ -96,7 +96,10 @@ async def test_redis_pubsub_channel(unique: str) -> None:
 
 def replica(table: str, channels: list[HaltChannel], poll_s: float) -> HaltService:
     return HaltService(
-        PostgresHaltStore(PG_URL, table=table), FakeAudit(), channels=channels, poll_interval_s=poll_s
+        PostgresHaltStore(PG_URL, table=table),
+        FakeAudit(),
+        channels=channels,
+        poll_interval_s=poll_s,
     )
 
 

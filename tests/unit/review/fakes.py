@@ -99,7 +99,9 @@ class MemoryQueue:
 
     async def store_answer(self, review_id: str, answer: bytes) -> bool:
         item = self.items.get(review_id)
-        if item is None or item.state is not ReviewState.APPROVED or item.purged:
+        if item is None or item.state is not ReviewState.APPROVED:
+            return False
+        if item.purged or item.answer_ready:
             return False
         self.answers[review_id] = answer
         self.items[review_id] = replace(item, answer_ready=True)

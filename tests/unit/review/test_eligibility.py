@@ -67,9 +67,7 @@ def test_releasability_noforn_excludes_a_foreign_reviewer() -> None:
 def test_need_to_know_for_the_tenant_is_required() -> None:
     outsider = principal("key:r", tenant="other", need_to_know=frozenset({"other"}))
     assert not can_see(outsider, item())
-    provider = principal(
-        "key:p", tenant="provider", roles=frozenset({"reviewer", "reviewer:all"})
-    )
+    provider = principal("key:p", tenant="provider", roles=frozenset({"reviewer", "reviewer:all"}))
     assert can_see(provider, item())
 
 

@@ -102,18 +102,16 @@ TERMINAL = [ReviewState.APPROVED, ReviewState.DENIED, ReviewState.EXPIRED]
 
 @pytest.mark.parametrize("state", TERMINAL)
 @pytest.mark.parametrize("verb", ["approve", "deny", "expire"])
-def test_every_transition_out_of_a_terminal_state_is_invalid(
-    state: ReviewState, verb: str
-) -> None:
+def test_every_transition_out_of_a_terminal_state_is_invalid(state: ReviewState, verb: str) -> None:
     done = item(state=state, decided_at=NOW)
     late = T0 + timedelta(hours=2)
+    attempts = {
+        "approve": lambda: approve(done, reviewer_id="key:a", rationale="x", now=NOW),
+        "deny": lambda: deny(done, reviewer_id="key:a", rationale="x", now=NOW),
+        "expire": lambda: expire(done, now=late),
+    }
     with pytest.raises(InvalidTransition, match=f"is {state.value}; cannot {verb}"):
-        if verb == "approve":
-            approve(done, reviewer_id="key:a", rationale="x", now=NOW)
-        elif verb == "deny":
-            deny(done, reviewer_id="key:a", rationale="x", now=NOW)
-        else:
-            expire(done, now=late)
+        attempts[verb]()
 
 
 @pytest.mark.parametrize("verb", ["approve", "deny"])

@@ -1,0 +1,95 @@
+"""Run the safety stack for the gateway: per-policy stacks, isolation, timeout, fail closed.
+
+A :class:`SafetyStack` is built once per effective policy (operator categories depend on
+it) and cached by the policy's SHA-256, so a hot reload builds the new stack before any
+request uses it. Judging runs inline for small inputs (it costs well under a millisecond)
+and in a worker thread for large ones, under a timeout. Any failure or timeout becomes an
+``errors`` entry, which :func:`redline.policy.decide` turns into the route's fail-closed
+action; it is also counted in :attr:`Screener.failures`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from redline.domain import Message, ToolSpec, Verdict
+from redline.errors import ClassifierError
+from redline.policy import Policy
+from redline.screening.artifacts import ARTIFACTS_DIR
+from redline.screening.stack import Judgement, SafetyStack
+
+__all__ = ["ScreenResult", "Screener"]
+
+logger = logging.getLogger(__name__)
+
+_INLINE_CHARS = 16_384
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScreenResult:
+    """Verdicts, or the reasons the stack could not produce them."""
+
+    verdicts: tuple[Verdict, ...] = ()
+    errors: tuple[str, ...] = ()
+    tiers: tuple[str, ...] = ()
+    stack_version: str = ""
+    judgement: Judgement | None = field(default=None, repr=False)
+
+
+class Screener:
+    """Holds one stack per policy and screens conversations with isolation."""
+
+    def __init__(self, *, directory: Path = ARTIFACTS_DIR, timeout_s: float = 2.0) -> None:
+        self._directory = directory
+        self._timeout = timeout_s
+        self._stacks: dict[str, SafetyStack] = {}
+        self.failures = 0
+
+    def prepare(self, policy: Policy) -> SafetyStack:
+        """Build (or fetch) the stack for ``policy``; call at start-up and on reload.
+
+        Raises:
+            ClassifierError: the artifacts are missing, altered or unusable.
+        """
+        stack = self._stacks.get(policy.sha256)
+        if stack is None:
+            stack = SafetyStack.load(policy, self._directory)
+            self._stacks = {policy.sha256: stack}  # keep only the newest
+        return stack
+
+    async def screen(
+        self, policy: Policy, messages: Sequence[Message], tools: Sequence[ToolSpec] = ()
+    ) -> ScreenResult:
+        """Judge a conversation; never raises for classifier failures (fail closed)."""
+        try:
+            stack = self._stacks.get(policy.sha256)
+            if stack is None:
+                stack = await asyncio.to_thread(self.prepare, policy)
+            size = sum(len(m.text) for m in messages)
+            if size <= _INLINE_CHARS:
+                judgement = stack.judge(messages, tools)
+            else:
+                async with asyncio.timeout(self._timeout):
+                    judgement = await asyncio.to_thread(stack.judge, messages, tools)
+        except TimeoutError:
+            self.failures += 1
+            logger.warning("safety stack timed out after %.1f s", self._timeout)
+            return ScreenResult(errors=("safety stack timed out",))
+        except ClassifierError as exc:
+            self.failures += 1
+            logger.error("safety stack failed: %s", exc)
+            return ScreenResult(errors=(f"safety stack failed: {exc}",))
+        except Exception as exc:
+            self.failures += 1
+            logger.exception("safety stack crashed")
+            return ScreenResult(errors=(f"safety stack crashed: {type(exc).__name__}",))
+        return ScreenResult(
+            verdicts=tuple(judgement.verdicts()),
+            tiers=judgement.tiers,
+            stack_version=stack.manifest.sha256,
+            judgement=judgement,
+        )
