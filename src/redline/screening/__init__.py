@@ -5,4 +5,7 @@ See docs/ARCHITECTURE.md, component ``screening``.
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from redline.screening.batch import Screen, screen_messages_factory
+from redline.screening.stack import Judgement, SafetyStack
+
+__all__ = ["Judgement", "SafetyStack", "Screen", "screen_messages_factory"]
