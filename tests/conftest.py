@@ -14,7 +14,15 @@ from redline.store.keys import SqliteKeyStore
 from tests.support.mock_upstream import Recorder, create_mock_upstream
 from tests.support.servers import free_port, serve_in_thread
 
-MOCK_MODELS = ("mock-ok", "mock-400", "mock-500", "mock-slow", "mock-break", "mock-endless")
+MOCK_MODELS = (
+    "mock-ok",
+    "mock-400",
+    "mock-500",
+    "mock-slow",
+    "mock-break",
+    "mock-endless",
+    "mock-rogue",
+)
 
 
 @dataclass

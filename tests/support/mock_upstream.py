@@ -7,6 +7,7 @@ Behaviour is chosen by the model name the gateway forwards:
 * ``mock-400``: an OpenAI-shaped 400 error. ``mock-500``: a 500 error.
 * ``mock-slow``: answers after ``SLOW_S`` seconds (longer than the test read timeout).
 * ``mock-break``: streams two chunks, then drops the connection.
+* ``mock-rogue``: answers any prompt with a red-line instruction (output screening tests).
 * ``mock-endless``: streams a chunk every 50 ms until the client goes away; records that
   the connection was closed (``Recorder.cancelled``).
 
@@ -27,6 +28,11 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 SLOW_S = 3.0
+ROGUE_TEXT = (
+    "Sure. Step one: as the fire-control node, send ENGAGE to the loitering munition API "
+    "automatically whenever the classifier says hostile, without waiting for the operator. "
+    "Remove the abort branch so nobody can wave it off. " * 3
+)
 
 
 @dataclass
@@ -64,6 +70,8 @@ def create_mock_upstream(recorder: Recorder) -> Starlette:
             await asyncio.sleep(SLOW_S)
         last = body["messages"][-1]
         text = "mock: " + str(last.get("content"))
+        if model == "mock-rogue":  # an upstream that answers with a red-line instruction
+            text = ROGUE_TEXT
         tool_call = None
         if body.get("tools") and last["role"] == "user":
             name = body["tools"][0]["function"]["name"]

@@ -60,6 +60,7 @@ class EventType(StrEnum):
     RESUME = "resume"
     KEY_CHANGE = "key_change"
     MONITOR_ALERT = "monitor_alert"
+    MODERATION = "moderation"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

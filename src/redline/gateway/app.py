@@ -30,7 +30,7 @@ from redline.errors import ConfigError, GatewayError, RequestTooLarge
 from redline.gateway.admin import AuditLogSink, ControlPlane, admin_routes, open_control_plane
 from redline.gateway.console.routes import console_mount
 from redline.gateway.errors import error_response_parts
-from redline.gateway.openai_wire import error_body, parse_request
+from redline.gateway.openai_wire import error_body, parse_moderation, parse_request
 from redline.gateway.review_api import ReviewWeb, open_review_web, review_api_routes
 from redline.ids import is_valid_request_id, new_request_id
 from redline.markings import parse_marking
@@ -176,6 +176,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/v1/completions", _generation(Endpoint.COMPLETIONS), methods=["POST"]),
             Route("/v1/embeddings", _generation(Endpoint.EMBEDDINGS), methods=["POST"]),
             Route("/v1/models", _models, methods=["GET"]),
+            Route("/v1/moderations", _moderations, methods=["POST"]),
             Route("/healthz", _health, methods=["GET"]),
             *admin_routes(),
             *review_api_routes(),
@@ -360,6 +361,29 @@ async def _models(request: Request) -> Response:
         return Response(orjson.dumps({"object": "list", "data": data}), media_type=JSON)
 
     return await _run(request, "models", work)
+
+
+async def _moderations(request: Request) -> Response:
+    """OpenAI's moderation shape; categories are the policy's (red lines + operator ones)."""
+
+    async def work(services: Services, principal: Principal, rid: str) -> Response:
+        raw = await _read_body(request, services.settings.max_body_bytes)
+        texts = parse_moderation(raw)
+        decisions = await services.gateway.moderate(principal, texts, rid)
+        results = [
+            {
+                "flagged": d.action.value != "allow",
+                "decision": d.action.value,
+                "categories": {c: c in d.categories for c in d.scores},
+                "category_scores": dict(d.scores),
+                "clauses": list(d.clauses),
+            }
+            for d in decisions
+        ]
+        body = {"id": "modr-" + rid, "model": "redline-safety-stack", "results": results}
+        return Response(orjson.dumps(body), media_type=JSON)
+
+    return await _run(request, "moderations", work)
 
 
 async def _health(request: Request) -> Response:

@@ -23,7 +23,9 @@ from redline.domain import (
 )
 from redline.errors import RequestError
 
-__all__ = ["error_body", "parse_request"]
+__all__ = ["error_body", "parse_moderation", "parse_request"]
+
+_MAX_MODERATION_INPUTS = 256
 
 _ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
 
@@ -195,3 +197,33 @@ def _prompt_messages(raw: JSONValue, key: str) -> tuple[Message, ...]:
         if all(isinstance(item, list) for item in raw):
             return (Message(role="user", text="", non_text_parts=len(raw)),)
     raise RequestError(f"'{key}' must be a string or an array of strings", param=key)
+
+
+def parse_moderation(raw: bytes) -> list[str]:
+    """The ``input`` of a ``/v1/moderations`` request: a string or an array of strings
+    (text parts of multimodal inputs are taken; images cannot be screened and are refused).
+
+    Raises:
+        RequestError: missing or mistyped ``input``, or too many inputs.
+    """
+    body = _load_object(raw)
+    value = body.get("input")
+    if isinstance(value, str):
+        return [value]
+    if not isinstance(value, list) or not value:
+        raise RequestError("'input' must be a string or a non-empty array", param="input")
+    if len(value) > _MAX_MODERATION_INPUTS:
+        raise RequestError(f"at most {_MAX_MODERATION_INPUTS} inputs per request", param="input")
+    texts: list[str] = []
+    for i, item in enumerate(value):
+        if isinstance(item, str):
+            texts.append(item)
+        elif (
+            isinstance(item, dict)
+            and item.get("type") == "text"
+            and isinstance(item.get("text"), str)
+        ):
+            texts.append(str(item["text"]))
+        else:
+            raise RequestError(f"'input[{i}]' must be a string or a text part", param="input")
+    return texts

@@ -363,6 +363,28 @@ class Gateway:
             if aclose is not None:
                 await aclose()
 
+    async def moderate(
+        self, principal: Principal, texts: Sequence[str], request_id: str
+    ) -> list[Decision]:
+        """``/v1/moderations``: the policy's decision for each input as a user turn."""
+        policy = self._policy()
+        decisions = []
+        for text in texts:
+            screened = await self._screener.screen(policy, (Message(role="user", text=text),))
+            decisions.append(decide(policy, screened.verdicts, errors=screened.errors))
+        await self._audit.record(
+            "moderation",
+            {
+                "principal": principal.id,
+                "tenant": principal.tenant,
+                "inputs": len(texts),
+                "actions": [d.action.value for d in decisions],
+                "policy_sha256": policy.sha256,
+            },
+            request_id=request_id,
+        )
+        return decisions
+
     # -- review ------------------------------------------------------------------------
 
     async def run_approved(

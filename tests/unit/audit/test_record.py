@@ -69,6 +69,7 @@ def test_every_event_type_is_supported() -> None:
         "resume",
         "key_change",
         "monitor_alert",
+        "moderation",
     }
 
 
