@@ -28,11 +28,19 @@ def summary_ms(values_s: list[float]) -> tuple[float, float, float]:
 def write_section(name: str, markdown: str) -> None:
     """Replace (or append) the section between ``<!-- name:begin -->`` markers."""
     DOC.parent.mkdir(parents=True, exist_ok=True)
-    text = DOC.read_text() if DOC.exists() else "# Benchmarks\n\nFigures written by the scripts in `benchmarks/`.\n"
+    text = (
+        DOC.read_text()
+        if DOC.exists()
+        else "# Benchmarks\n\nFigures written by the scripts in `benchmarks/`.\n"
+    )
     begin, end = f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
     block = f"{begin}\n{markdown.strip()}\n{end}"
     pattern = re.compile(re.escape(begin) + ".*?" + re.escape(end), re.S)
-    text = pattern.sub(lambda _: block, text) if pattern.search(text) else text.rstrip() + "\n\n" + block + "\n"
+    text = (
+        pattern.sub(lambda _: block, text)
+        if pattern.search(text)
+        else text.rstrip() + "\n\n" + block + "\n"
+    )
     DOC.write_text(text)
 
 
@@ -52,11 +60,14 @@ class RawClient:
         if self.writer:
             self.writer.close()
 
-    async def post(self, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes, float]:
+    async def post(
+        self, path: str, body: bytes, headers: dict[str, str]
+    ) -> tuple[int, bytes, float]:
         """Send a POST; return (status, body, seconds to the first body byte)."""
         if self.writer is None or self.reader is None:
             await self.connect()
-        assert self.writer is not None and self.reader is not None
+        assert self.writer is not None
+        assert self.reader is not None
         loop = asyncio.get_running_loop()
         head = f"POST {path} HTTP/1.1\r\nhost: {self.host}\r\ncontent-length: {len(body)}\r\ncontent-type: application/json\r\n"
         head += "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _util import ROOT, RawClient, percentile, write_section  # noqa: E402
+from _util import ROOT, RawClient, percentile, write_section
 
 BODY_PLAIN = (
     b'{"model":"bench","messages":[{"role":"system","content":"You are a logistics assistant."},'
@@ -52,7 +52,9 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def run_load(port: int, body: bytes, headers: dict[str, str], concurrency: int, total: int) -> tuple[list[float], float]:
+async def run_load(
+    port: int, body: bytes, headers: dict[str, str], concurrency: int, total: int
+) -> tuple[list[float], float]:
     """Return (per-request latency or TTFT seconds, wall seconds)."""
     stream = b'"stream":true' in body
     latencies: list[float] = []
@@ -92,11 +94,15 @@ def main() -> None:
     from redline.store.keys import SqliteKeyStore
 
     key = SqliteKeyStore(workdir / "data" / "keys.db").create(tenant="bench").plaintext
-    upstream = subprocess.Popen([sys.executable, str(Path(__file__).parent / "mock_upstream_fast.py"), str(up_port)])
+    upstream = subprocess.Popen(
+        [sys.executable, str(Path(__file__).parent / "mock_upstream_fast.py"), str(up_port)]
+    )
     log = open(workdir / "gateway.log", "w")  # noqa: SIM115 - closed at the end
     gateway = subprocess.Popen(
         [sys.executable, "-m", "redline", "serve", "--port", str(gw_port), "--config", str(config)],
-        env=env, stdout=log, stderr=log,
+        env=env,
+        stdout=log,
+        stderr=log,
     )
     try:
         wait_port(up_port)
@@ -109,14 +115,22 @@ def main() -> None:
             for concurrency in (1, 32):
                 total = args.requests - args.requests % concurrency
                 for target, port, headers in (("direct", up_port, {}), ("gateway", gw_port, auth)):
-                    asyncio.run(run_load(port, body, headers, concurrency, min(300, total)))  # warm-up
+                    asyncio.run(
+                        run_load(port, body, headers, concurrency, min(300, total))
+                    )  # warm-up
                     before = cpu_seconds(gateway.pid)
-                    results[(mode, concurrency, target)] = asyncio.run(run_load(port, body, headers, concurrency, total))
+                    results[(mode, concurrency, target)] = asyncio.run(
+                        run_load(port, body, headers, concurrency, total)
+                    )
                     if target == "gateway":
-                        gw_cpu[(mode, concurrency)] = (cpu_seconds(gateway.pid) - before) / total * 1000
+                        gw_cpu[(mode, concurrency)] = (
+                            (cpu_seconds(gateway.pid) - before) / total * 1000
+                        )
         for (mode, concurrency, target), (lat, wall) in results.items():
             ms = [x * 1000 for x in lat]
-            rows.append((mode, concurrency, target, percentile(ms, 50), percentile(ms, 99), len(lat) / wall))
+            rows.append(
+                (mode, concurrency, target, percentile(ms, 50), percentile(ms, 99), len(lat) / wall)
+            )
         lines = [
             f"Machine: {os.cpu_count()} cores, Python {platform.python_version()}; "
             f"{args.requests} requests per scenario; load from a raw asyncio HTTP/1.1 client; "
@@ -126,8 +140,15 @@ def main() -> None:
             "| mode | concurrency | path | p50 ms | p99 ms | req/s |",
             "|---|---|---|---|---|---|",
         ]
-        lines += [f"| {m} | {c} | {t} | {p50:.3f} | {p99:.3f} | {rps:,.0f} |" for m, c, t, p50, p99, rps in rows]
-        lines += ["", "| mode | concurrency | added p50 ms | added p99 ms | gateway CPU ms/request |", "|---|---|---|---|---|"]
+        lines += [
+            f"| {m} | {c} | {t} | {p50:.3f} | {p99:.3f} | {rps:,.0f} |"
+            for m, c, t, p50, p99, rps in rows
+        ]
+        lines += [
+            "",
+            "| mode | concurrency | added p50 ms | added p99 ms | gateway CPU ms/request |",
+            "|---|---|---|---|---|",
+        ]
         for mode in ("plain", "stream"):
             for concurrency in (1, 32):
                 d = [x * 1000 for x in results[(mode, concurrency, "direct")][0]]
@@ -138,7 +159,9 @@ def main() -> None:
                 )
         text = "\n".join(lines)
         print(text)
-        write_section("gateway_overhead", "## Gateway overhead (`benchmarks/gateway_overhead.py`)\n\n" + text)
+        write_section(
+            "gateway_overhead", "## Gateway overhead (`benchmarks/gateway_overhead.py`)\n\n" + text
+        )
     finally:
         for proc in (gateway, upstream):
             proc.terminate()

@@ -11,7 +11,6 @@ from openai.types.chat import ChatCompletionMessageFunctionToolCall
 
 from tests.conftest import MockUpstream
 
-
 _clients: list[openai.OpenAI] = []
 
 
