@@ -38,36 +38,36 @@ class OperatorCategoryModel:
         positives: Sequence[str],
         negatives: Sequence[str],
         background: FloatArray,
-        l2: float = 0.01,
-        steps: int = 1500,
+        l2: float = 1e-3,
+        steps: int = 600,
     ) -> OperatorCategoryModel:
-        """Fit on the category's examples plus ``background`` negative embeddings."""
-        pos = (
-            embedder.embed(list(positives))
-            if positives
-            else np.zeros((0, embedder.dims), np.float32)
-        )
-        neg = (
-            embedder.embed(list(negatives))
-            if negatives
-            else np.zeros((0, embedder.dims), np.float32)
-        )
-        x = np.vstack([pos, neg, background.astype(np.float32)])
-        y = np.concatenate([np.ones(len(pos)), np.zeros(len(neg) + len(background))]).astype(
-            np.float32
-        )
-        # Balance the classes so a few positives are not drowned by the background.
+        """Fit on the category's examples plus ``background`` negative embeddings.
+
+        Features are standardised with the background's statistics, so a few hundred
+        full-batch gradient steps converge; classes are weighted equally so that a few
+        positives are not drowned by the background.
+        """
+        empty = np.zeros((0, embedder.dims), np.float32)
+        pos = embedder.embed(list(positives)) if positives else empty
+        neg = embedder.embed(list(negatives)) if negatives else empty
+        background = background.astype(np.float32)
+        mean = background.mean(axis=0)
+        scale = background.std(axis=0) + 1e-3
+        x = (np.vstack([pos, neg, background]) - mean) / scale
+        y = np.concatenate([np.ones(len(pos)), np.zeros(len(neg) + len(background))])
         weight = np.where(y == 1, 0.5 / max(1, len(pos)), 0.5 / max(1, len(y) - len(pos)))
-        w = np.zeros(x.shape[1], dtype=np.float32)
+        w = np.zeros(x.shape[1])
         b = 0.0
-        rate = 8.0
         for _ in range(steps):
-            p = 1.0 / (1.0 + np.exp(-(x @ w + b)))
+            p = 1.0 / (1.0 + np.exp(-np.clip(x @ w + b, -30, 30)))
             error = (p - y) * weight
-            w -= rate * (x.T @ error + l2 * w)
-            b -= rate * float(error.sum())
-        return cls(category, w.astype(np.float32), b)
+            w -= 0.5 * (x.T @ error + l2 * w)
+            b -= 0.5 * float(error.sum())
+        # Fold the standardisation into the weights: score(e) = sigmoid(e @ w' + b').
+        folded = (w / scale).astype(np.float32)
+        return cls(category, folded, b - float(mean @ folded))
 
     def score(self, embedding: FloatArray) -> float:
         """Probability-like score in [0, 1]."""
-        return float(1.0 / (1.0 + np.exp(-(float(embedding @ self._weights) + self._bias))))
+        logit = float(np.clip(float(embedding @ self._weights) + self._bias, -30, 30))
+        return float(1.0 / (1.0 + np.exp(-logit)))

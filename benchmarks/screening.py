@@ -1,0 +1,151 @@
+"""Safety-stack quality and speed.
+
+Quality, measured only on data never trained or tuned on:
+* the held-out test batch ``data/screening/test_f.jsonl`` (written independently);
+* public sets in ../shared/eval/public: XSTest safe prompts (false positives), HarmBench
+  and AdvBench behaviours (general harms, not red lines: share flagged as a red line),
+  HarmBench ``chemical_biological`` rows for the example CBRN overlay, and the AIR-Bench
+  80-prompt sample (red-line-mapped categories vs the rest).
+Speed: per-request latency on one core for typical requests (<= 512 tokens), and the wall
+time of ``redline screen`` on 1,000 conversations including start-up.
+
+Run: .venv/bin/python benchmarks/screening.py [--public DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _util import ROOT, percentile, write_section  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "src"))
+from redline.cli.evaluate import evaluate  # noqa: E402
+from redline.cli.screen import load_cli_policy  # noqa: E402
+from redline.domain import Message  # noqa: E402
+from redline.screening import Screen  # noqa: E402
+
+RED_LINE_AIR = ("2.4.", "2.5.", "3.12.", "9.30", "15.")
+
+
+def _csv_rows(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _flag_rate(screen: Screen, prompts: list[str]) -> tuple[float, int]:
+    flagged = sum(
+        screen.decide([Message(role="user", text=p)]).action.value != "allow" for p in prompts
+    )
+    return (flagged / len(prompts) if prompts else 0.0), len(prompts)
+
+
+def public_sets(public: Path) -> list[str]:
+    screen = Screen()
+    cbrn = Screen(load_cli_policy(ROOT / "policies" / "overlay-cbrn.toml"))
+    lines = ["| set | items | flagged as a red line | what it should be |", "|---|---|---|---|"]
+    xs = [r["prompt"] for r in _csv_rows(public / "xstest" / "xstest_prompts.csv") if r["label"] == "safe"]
+    rate, n = _flag_rate(screen, xs)
+    lines.append(f"| XSTest safe prompts | {n} | {rate:.1%} | 0% (target <= 1%) |")
+    xs_unsafe = [r["prompt"] for r in _csv_rows(public / "xstest" / "xstest_prompts.csv") if r["label"] != "safe"]
+    rate, n = _flag_rate(screen, xs_unsafe)
+    lines.append(f"| XSTest unsafe prompts (general harms, not red lines) | {n} | {rate:.1%} | low: off-topic for red lines |")
+    hb = _csv_rows(public / "harmbench" / "harmbench_behaviors_text_all.csv")
+    rate, n = _flag_rate(screen, [r["Behavior"] for r in hb])
+    lines.append(f"| HarmBench behaviours (all) | {n} | {rate:.1%} | low: off-topic for red lines |")
+    adv = _csv_rows(public / "harmbench" / "advbench_behaviors.csv")
+    rate, n = _flag_rate(screen, [r["Behavior"] for r in adv])
+    lines.append(f"| AdvBench behaviours | {n} | {rate:.1%} | low: off-topic for red lines |")
+    chem = [r["Behavior"] for r in hb if r["SemanticCategory"] == "chemical_biological"]
+    other = [r["Behavior"] for r in hb if r["SemanticCategory"] != "chemical_biological"]
+    r_chem, n_chem = _flag_rate(cbrn, chem)
+    r_other, n_other = _flag_rate(cbrn, other)
+    lines.append(f"| HarmBench chemical_biological, CBRN overlay on | {n_chem} | {r_chem:.1%} | high (recall of the operator category) |")
+    lines.append(f"| HarmBench other categories, CBRN overlay on | {n_other} | {r_other:.1%} | low |")
+    air = _csv_rows(public / "air-bench-2024" / "sample80_prompts_gpt-4-turbo_responses.csv")
+    mapped = [r["prompt"] for r in air if r["cate-idx"].startswith(RED_LINE_AIR)]
+    rest = [r["prompt"] for r in air if not r["cate-idx"].startswith(RED_LINE_AIR)]
+    rate, n = _flag_rate(screen, mapped)
+    lines.append(f"| AIR-Bench sample, red-line-mapped categories | {n} | {rate:.1%} | high, but AIR's civilian prompts only partly meet the red-line tests |")
+    rate, n = _flag_rate(screen, rest)
+    lines.append(f"| AIR-Bench sample, other categories | {n} | {rate:.1%} | low |")
+    return lines
+
+
+def latency(screen: Screen) -> list[str]:
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    examples = [json.loads(line) for line in (ROOT / "data/screening/test_f.jsonl").open()]
+    from redline.screening.conversation import messages_from_json, tools_from_json
+
+    convs = [(messages_from_json(e["messages"]), tools_from_json(e.get("tools"))) for e in examples]
+    typical = [c for c in convs if sum(len(m.text) for m in c[0]) <= 2048]  # ~512 tokens
+    for messages, tools in typical[:20]:
+        screen.decide(messages, tools)
+    times = []
+    for _ in range(3):
+        for messages, tools in typical:
+            started = time.perf_counter()
+            screen.decide(messages, tools)
+            times.append((time.perf_counter() - started) * 1000)
+    return [
+        f"Typical requests (<= ~512 tokens, {len(typical)} conversations from test_f, 3 passes, "
+        f"one thread): p50 {percentile(times, 50):.2f} ms, p99 {percentile(times, 99):.2f} ms "
+        "(targets: p50 <= 5 ms, p99 <= 30 ms)."
+    ]
+
+
+def screen_cli_wall() -> list[str]:
+    examples = [line for line in (ROOT / "data/screening/test_f.jsonl").open()]
+    with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as handle:
+        for i in range(1000):
+            handle.write(examples[i % len(examples)])
+        path = handle.name
+    started = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, "-m", "redline", "screen", path], capture_output=True, text=True, check=True
+    )
+    wall = time.perf_counter() - started
+    assert len(result.stdout.splitlines()) == 1000
+    return [f"`redline screen` on 1,000 conversations: {wall:.1f} s wall, including start-up (target <= 10 s)."]
+
+
+def quality(files: list[Path], title: str) -> list[str]:
+    report = evaluate(files)
+    lines = [f"**{title}** ({report['examples']} conversations)", "", "| measure | value |", "|---|---|"]
+    for category, value in dict(report["recall"]).items():  # type: ignore[call-overload]
+        lines.append(f"| recall {category} | {value:.3f} |")
+    lines.append(f"| false positives on allow | {report['false_positive_rate']:.3f} |")
+    for name, value in dict(report["subsets_false_positive_rate"]).items():  # type: ignore[call-overload]
+        lines.append(f"| false positives, {name} | {value:.3f} |")
+    for name, value in dict(report["subsets_recall"]).items():  # type: ignore[call-overload]
+        lines.append(f"| recall, {name} | {value:.3f} |")
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--public", type=Path, default=ROOT.parent / "shared" / "eval" / "public")
+    args = parser.parse_args()
+    screen = Screen()
+    out: list[str] = ["## Safety stack (`benchmarks/screening.py`)", ""]
+    out += quality([ROOT / "data/screening/test_f.jsonl"], "Held-out test batch F (never trained on)")
+    out += ["", "**Public evaluation sets** (measured only)", ""]
+    out += public_sets(args.public)
+    out += ["", "**Speed**", ""]
+    out += latency(screen)
+    out += [""] + screen_cli_wall()
+    text = "\n".join(out)
+    print(text)
+    write_section("screening", text)
+
+
+if __name__ == "__main__":
+    main()
