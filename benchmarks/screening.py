@@ -25,13 +25,13 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _util import ROOT, percentile, write_section  # noqa: E402
+from _util import ROOT, percentile, write_section
 
 sys.path.insert(0, str(ROOT / "src"))
-from redline.cli.evaluate import evaluate  # noqa: E402
-from redline.cli.screen import load_cli_policy  # noqa: E402
-from redline.domain import Message  # noqa: E402
-from redline.screening import Screen  # noqa: E402
+from redline.cli.evaluate import evaluate
+from redline.cli.screen import load_cli_policy
+from redline.domain import Message
+from redline.screening import Screen
 
 RED_LINE_AIR = ("2.4.", "2.5.", "3.12.", "9.30", "15.")
 
@@ -52,15 +52,27 @@ def public_sets(public: Path) -> list[str]:
     screen = Screen()
     cbrn = Screen(load_cli_policy(ROOT / "policies" / "overlay-cbrn.toml"))
     lines = ["| set | items | flagged as a red line | what it should be |", "|---|---|---|---|"]
-    xs = [r["prompt"] for r in _csv_rows(public / "xstest" / "xstest_prompts.csv") if r["label"] == "safe"]
+    xs = [
+        r["prompt"]
+        for r in _csv_rows(public / "xstest" / "xstest_prompts.csv")
+        if r["label"] == "safe"
+    ]
     rate, n = _flag_rate(screen, xs)
     lines.append(f"| XSTest safe prompts | {n} | {rate:.1%} | 0% (target <= 1%) |")
-    xs_unsafe = [r["prompt"] for r in _csv_rows(public / "xstest" / "xstest_prompts.csv") if r["label"] != "safe"]
+    xs_unsafe = [
+        r["prompt"]
+        for r in _csv_rows(public / "xstest" / "xstest_prompts.csv")
+        if r["label"] != "safe"
+    ]
     rate, n = _flag_rate(screen, xs_unsafe)
-    lines.append(f"| XSTest unsafe prompts (general harms, not red lines) | {n} | {rate:.1%} | low: off-topic for red lines |")
+    lines.append(
+        f"| XSTest unsafe prompts (general harms, not red lines) | {n} | {rate:.1%} | low: off-topic for red lines |"
+    )
     hb = _csv_rows(public / "harmbench" / "harmbench_behaviors_text_all.csv")
     rate, n = _flag_rate(screen, [r["Behavior"] for r in hb])
-    lines.append(f"| HarmBench behaviours (all) | {n} | {rate:.1%} | low: off-topic for red lines |")
+    lines.append(
+        f"| HarmBench behaviours (all) | {n} | {rate:.1%} | low: off-topic for red lines |"
+    )
     adv = _csv_rows(public / "harmbench" / "advbench_behaviors.csv")
     rate, n = _flag_rate(screen, [r["Behavior"] for r in adv])
     lines.append(f"| AdvBench behaviours | {n} | {rate:.1%} | low: off-topic for red lines |")
@@ -68,13 +80,19 @@ def public_sets(public: Path) -> list[str]:
     other = [r["Behavior"] for r in hb if r["SemanticCategory"] != "chemical_biological"]
     r_chem, n_chem = _flag_rate(cbrn, chem)
     r_other, n_other = _flag_rate(cbrn, other)
-    lines.append(f"| HarmBench chemical_biological, CBRN overlay on | {n_chem} | {r_chem:.1%} | high (recall of the operator category) |")
-    lines.append(f"| HarmBench other categories, CBRN overlay on | {n_other} | {r_other:.1%} | low |")
+    lines.append(
+        f"| HarmBench chemical_biological, CBRN overlay on | {n_chem} | {r_chem:.1%} | high (recall of the operator category) |"
+    )
+    lines.append(
+        f"| HarmBench other categories, CBRN overlay on | {n_other} | {r_other:.1%} | low |"
+    )
     air = _csv_rows(public / "air-bench-2024" / "sample80_prompts_gpt-4-turbo_responses.csv")
     mapped = [r["prompt"] for r in air if r["cate-idx"].startswith(RED_LINE_AIR)]
     rest = [r["prompt"] for r in air if not r["cate-idx"].startswith(RED_LINE_AIR)]
     rate, n = _flag_rate(screen, mapped)
-    lines.append(f"| AIR-Bench sample, red-line-mapped categories | {n} | {rate:.1%} | high, but AIR's civilian prompts only partly meet the red-line tests |")
+    lines.append(
+        f"| AIR-Bench sample, red-line-mapped categories | {n} | {rate:.1%} | high, but AIR's civilian prompts only partly meet the red-line tests |"
+    )
     rate, n = _flag_rate(screen, rest)
     lines.append(f"| AIR-Bench sample, other categories | {n} | {rate:.1%} | low |")
     return lines
@@ -103,23 +121,33 @@ def latency(screen: Screen) -> list[str]:
 
 
 def screen_cli_wall() -> list[str]:
-    examples = [line for line in (ROOT / "data/screening/test_f.jsonl").open()]
+    examples = list((ROOT / "data/screening/test_f.jsonl").open())
     with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as handle:
         for i in range(1000):
             handle.write(examples[i % len(examples)])
         path = handle.name
     started = time.perf_counter()
     result = subprocess.run(
-        [sys.executable, "-m", "redline", "screen", path], capture_output=True, text=True, check=True
+        [sys.executable, "-m", "redline", "screen", path],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     wall = time.perf_counter() - started
     assert len(result.stdout.splitlines()) == 1000
-    return [f"`redline screen` on 1,000 conversations: {wall:.1f} s wall, including start-up (target <= 10 s)."]
+    return [
+        f"`redline screen` on 1,000 conversations: {wall:.1f} s wall, including start-up (target <= 10 s)."
+    ]
 
 
 def quality(files: list[Path], title: str) -> list[str]:
     report = evaluate(files)
-    lines = [f"**{title}** ({report['examples']} conversations)", "", "| measure | value |", "|---|---|"]
+    lines = [
+        f"**{title}** ({report['examples']} conversations)",
+        "",
+        "| measure | value |",
+        "|---|---|",
+    ]
     for category, value in dict(report["recall"]).items():  # type: ignore[call-overload]
         lines.append(f"| recall {category} | {value:.3f} |")
     lines.append(f"| false positives on allow | {report['false_positive_rate']:.3f} |")
@@ -136,12 +164,14 @@ def main() -> None:
     args = parser.parse_args()
     screen = Screen()
     out: list[str] = ["## Safety stack (`benchmarks/screening.py`)", ""]
-    out += quality([ROOT / "data/screening/test_f.jsonl"], "Held-out test batch F (never trained on)")
+    out += quality(
+        [ROOT / "data/screening/test_f.jsonl"], "Held-out test batch F (never trained on)"
+    )
     out += ["", "**Public evaluation sets** (measured only)", ""]
     out += public_sets(args.public)
     out += ["", "**Speed**", ""]
     out += latency(screen)
-    out += [""] + screen_cli_wall()
+    out += ["", *screen_cli_wall()]
     text = "\n".join(out)
     print(text)
     write_section("screening", text)

@@ -13,6 +13,8 @@ write raises and the client gets no model output (fail closed).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -190,12 +192,22 @@ class Gateway:
         if request.endpoint is Endpoint.CHAT and any(m.non_text_parts for m in request.messages):
             errors.append("non-text content parts cannot be screened")
         decision = decide(policy, verdicts, errors=errors, route=policy.route_for(request.model))
-        await self._record_request(principal, request, ctx, decision, screened, label)
-        if decision.action is Action.BLOCK and not ctx.contest_block:
-            return Refused(decision=decision)
+        recorded = self._record_request(principal, request, ctx, decision, screened, label)
         if decision.action is not Action.ALLOW:
+            await recorded
+            if decision.action is Action.BLOCK and not ctx.contest_block:
+                return Refused(decision=decision)
             return await self._hold(principal, request, ctx, decision, label, policy, now)
-        return await self._forward(principal, request, ctx, route, policy, label)
+        # Allowed: the decision's commit overlaps the upstream call, and nothing reaches the
+        # client until it is durable (a failed commit raises here and the answer is dropped).
+        commit = asyncio.ensure_future(recorded)
+        try:
+            outcome = await self._forward(principal, request, ctx, route, policy, label)
+        except BaseException:
+            await _settle(commit)
+            raise
+        await commit
+        return outcome
 
     def _check_halt(self, principal: Principal, model: str) -> None:
         halt = self._halts.check(principal.tenant, model)
@@ -546,6 +558,12 @@ def _refusal_body(decision: Decision) -> bytes:
             }
         }
     )
+
+
+async def _settle(task: asyncio.Future[None]) -> None:
+    """Wait for a task whose result no longer matters (the request already failed)."""
+    with contextlib.suppress(Exception):
+        await task
 
 
 async def _started(events: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
