@@ -53,8 +53,10 @@ def train_all(data_dir: Path, out_dir: Path, *, tier2: bool = True, distill: boo
     logger.info("fitting tier 1 on %d examples", len(examples))
     head = train_tier1(featurize(featurizer, examples), [e.label for e in examples], CLASSES)
     head.save(out_dir / "tier1.npz")
-    allow = [e for e in examples if e.label == "allow"]
-    texts = [e.messages[-1].text[:2000] for e in allow if e.messages]
+    # Background negatives for operator categories: every training conversation's final
+    # turn (lawful traffic and the three red lines alike), so a new category is learned
+    # against both ordinary requests and other harmful-looking ones.
+    texts = [e.messages[-1].text[:2000] for e in examples if e.messages]
     np.save(out_dir / "background.npy", embedder.embed(texts).astype(np.float16))
     names = ["tokenizer.json", "static_embeddings.npy", "tier1.npz", "background.npy"]
     if tier2:
