@@ -61,6 +61,7 @@ class EventType(StrEnum):
     KEY_CHANGE = "key_change"
     MONITOR_ALERT = "monitor_alert"
     MODERATION = "moderation"
+    CONFIRMATION = "confirmation"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

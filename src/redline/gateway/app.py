@@ -31,6 +31,7 @@ from redline.gateway.admin import AuditLogSink, ControlPlane, admin_routes, open
 from redline.gateway.console.routes import console_mount
 from redline.gateway.errors import error_response_parts
 from redline.gateway.openai_wire import error_body, parse_moderation, parse_request
+from redline.gateway.operator_api import operator_routes
 from redline.gateway.review_api import ReviewWeb, open_review_web, review_api_routes
 from redline.ids import is_valid_request_id, new_request_id
 from redline.markings import parse_marking
@@ -39,7 +40,9 @@ from redline.monitors import (
     InProcessMonitorState,
     MonitorConfig,
     Monitors,
+    MonitorState,
     PersonExtractor,
+    RedisMonitorState,
 )
 from redline.policy import Policy
 from redline.review import ReviewItem
@@ -121,12 +124,22 @@ async def _open_audit(settings: Settings) -> AuditLog:
 
 
 def _build_monitors(settings: Settings, policy: Policy) -> Monitors:
+    """In-process windows, or Redis ones shared by all replicas when REDLINE_REDIS_URL is set.
+
+    Replicas sharing Redis must share the salt and confirmation key files too (same data
+    directory contents), or they count the same person twice and reject each other's tokens.
+    """
     salt = load_or_create_secret(settings.data_dir, "monitor-salt.key")
     key = load_or_create_secret(settings.data_dir, "confirmation.key")
     config = MonitorConfig.from_policy(policy.monitors)
+    state: MonitorState = (
+        RedisMonitorState.from_url(settings.redis_url, config)
+        if settings.redis_url
+        else InProcessMonitorState(config)
+    )
     return Monitors(
         config,
-        InProcessMonitorState(config),
+        state,
         PersonExtractor(salt),
         confirmation_key=key,
         clock=SystemClock(),
@@ -179,6 +192,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/v1/moderations", _moderations, methods=["POST"]),
             Route("/healthz", _health, methods=["GET"]),
             *admin_routes(),
+            *operator_routes(),
             *review_api_routes(),
             console_mount(),
         ],

@@ -95,6 +95,7 @@ class Monitors:
         self._state = state
         self._extractor = extractor
         self._key = confirmation_key
+        self.confirmation_key = confirmation_key
         self._clock = clock
         self._patterns = tuple(p.lower() for p in config.effector_patterns)
 

@@ -157,12 +157,12 @@ class Gateway:
         clock: Clock | None = None,
     ) -> None:
         self.digest = digest
+        self.monitors = monitors
         self.router = router
         self._policy = policy
         self._screener = screener
         self._audit = audit
         self._halts = halts
-        self._monitors = monitors
         self._review = review
         self._enclave = enclave_label
         self._clock = clock or SystemClock()
@@ -181,7 +181,7 @@ class Gateway:
         screened = await self._screener.screen(policy, request.messages, request.tools)
         verdicts = list(screened.verdicts)
         errors = list(screened.errors)
-        verdicts += await self._monitors.observe_request(
+        verdicts += await self.monitors.observe_request(
             principal.id,
             principal.tenant,
             request.model,
@@ -307,7 +307,7 @@ class Gateway:
         screened = await self._screener.screen(policy, conversation, request.tools)
         verdicts = list(screened.verdicts)
         if calls:
-            verdicts += await self._monitors.observe_response(
+            verdicts += await self.monitors.observe_response(
                 principal.id,
                 principal.tenant,
                 request.model,
@@ -374,6 +374,12 @@ class Gateway:
             aclose = getattr(events, "aclose", None)
             if aclose is not None:
                 await aclose()
+
+    async def record(
+        self, event_type: str, payload: Mapping[str, JSONValue], request_id: str
+    ) -> None:
+        """Append an operator event (e.g. a human confirmation) to the audit log."""
+        await self._audit.record(event_type, payload, request_id=request_id)
 
     async def moderate(
         self, principal: Principal, texts: Sequence[str], request_id: str

@@ -70,6 +70,7 @@ def test_every_event_type_is_supported() -> None:
         "key_change",
         "monitor_alert",
         "moderation",
+        "confirmation",
     }
 
 
