@@ -27,6 +27,28 @@ is TOML::
     floor = "/etc/redline/floor.toml"            # default: the floor shipped with Redline
     provider_public_key = "/etc/redline/provider.pub"   # floor must be signed by it
 
+    [tls]                                         # serve HTTPS (``redline serve``)
+    certfile = "/etc/redline/server.pem"          # server certificate chain (PEM)
+    keyfile = "/etc/redline/server.key"           # optional when certfile holds the key
+    client_ca = "/etc/redline/client-ca.pem"      # set: client certificates are REQUIRED
+    crl = "/etc/redline/client-ca.crl"            # optional PEM CRL(s): revoked leaves refused
+
+    [[tls.identities]]                            # certificate subject -> principal
+    subject = "CN=alice,O=Agency,C=US"            # RFC 4514, as x509.Name.rfc4514_string()
+    tenant = "intel"
+    roles = ["analyst"]
+    clearance = "TS"
+    nationality = "USA"
+    read_ins = ["SI", "TK"]
+    need_to_know = []
+
+A subject is strict RFC 4514 (no blanks after commas, most specific RDN first, as
+``x509.Name.rfc4514_string()`` writes it); it is parsed and re-serialised by
+``cryptography`` (so ``2.5.4.3=alice`` and ``CN=alice`` are the same name) and compared
+exactly, case included. Paths are used as
+written (relative ones against the working directory) and must exist at start-up. The CRL
+is read once at start-up: publishing a new one takes a restart.
+
 Environment: ``REDLINE_DATA_DIR``, ``REDLINE_HOST``, ``REDLINE_PORT``, ``REDLINE_CONFIG``,
 ``REDLINE_LOG_LEVEL``, ``REDLINE_REDIS_URL`` (monitor windows and halt broadcast across
 replicas), ``REDLINE_DATABASE_URL`` (PostgreSQL halt state for replicas).
@@ -39,14 +61,26 @@ from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from cryptography import x509
+
+from redline.access import clearance_label
+from redline.domain import Principal
 from redline.errors import ConfigError
 
-__all__ = ["ECHO_MODEL", "RouteConfig", "Settings", "UpstreamConfig", "default_data_dir"]
+__all__ = [
+    "ECHO_MODEL",
+    "RouteConfig",
+    "Settings",
+    "TlsConfig",
+    "UpstreamConfig",
+    "default_data_dir",
+    "normalize_subject",
+]
 
 ECHO_MODEL = "redline-echo"
 DEFAULT_MAX_BODY = 8 * 1024 * 1024
@@ -79,6 +113,21 @@ class RouteConfig:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class TlsConfig:
+    """HTTPS for ``redline serve``, and optionally client-certificate authentication.
+
+    ``identities`` maps a normalised certificate subject (see :func:`normalize_subject`)
+    to the principal it authenticates as (id ``cert:<subject>``).
+    """
+
+    certfile: Path
+    keyfile: Path | None = None
+    client_ca: Path | None = None
+    crl: Path | None = None
+    identities: Mapping[str, Principal] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Settings:
     """Everything the gateway needs to start, validated."""
 
@@ -97,6 +146,7 @@ class Settings:
     redis_url: str | None = field(default=None, repr=False)
     database_url: str | None = field(default=None, repr=False)
     echo_accreditation: str = "IL5"
+    tls: TlsConfig | None = None
 
     @classmethod
     def load(
@@ -120,6 +170,7 @@ class Settings:
         policy = _table(doc, "policy", {"floor", "overlay", "provider_public_key"})
         upstreams = _parse_upstreams(doc, environ)
         routes = _parse_routes(doc, upstreams)
+        tls = _parse_tls(doc)
         env_port = environ.get("REDLINE_PORT")
         settings = cls(
             data_dir=(
@@ -144,6 +195,7 @@ class Settings:
             provider_public_key=_path(policy, "provider_public_key"),
             redis_url=environ.get("REDLINE_REDIS_URL") or None,
             database_url=environ.get("REDLINE_DATABASE_URL") or None,
+            tls=tls,
         )
         settings.validate()
         return settings
@@ -192,7 +244,7 @@ def _read_config(path: Path) -> dict[str, object]:
         doc = tomllib.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
-    unknown = set(doc) - {"server", "upstreams", "routes", "policy"}
+    unknown = set(doc) - {"server", "upstreams", "routes", "policy", "tls"}
     if unknown:
         raise ConfigError(f"{path}: unknown top-level key(s): {', '.join(sorted(unknown))}")
     return doc
@@ -328,3 +380,137 @@ def _parse_routes(
             sci_systems=tuple(systems),
         )
     return routes
+
+
+def normalize_subject(subject: str) -> str:
+    """An RFC 4514 distinguished name in the form ``x509.Name.rfc4514_string()`` produces.
+
+    Raises:
+        ValueError: ``subject`` is not an RFC 4514 string.
+    """
+    return x509.Name.from_rfc4514_string(subject).rfc4514_string()
+
+
+_TLS_KEYS = {"certfile", "keyfile", "client_ca", "crl", "identities"}
+_IDENTITY_KEYS = {
+    "subject",
+    "tenant",
+    "roles",
+    "clearance",
+    "nationality",
+    "read_ins",
+    "need_to_know",
+}
+
+
+def _parse_tls(doc: Mapping[str, object]) -> TlsConfig | None:
+    if "tls" not in doc:
+        return None
+    table = doc["tls"]
+    if not isinstance(table, dict):
+        raise ConfigError("tls: must be a table")
+    _reject_unknown(table, _TLS_KEYS, "tls")
+    certfile = _file(table, "certfile")
+    if certfile is None:
+        raise ConfigError("tls.certfile: required")
+    client_ca = _file(table, "client_ca")
+    crl = _file(table, "crl")
+    if client_ca is not None:
+        _check_pem(client_ca, "tls.client_ca", x509.load_pem_x509_certificates)
+    if crl is not None:
+        if client_ca is None:
+            raise ConfigError("tls.crl: needs tls.client_ca (a CRL checks client certificates)")
+        _check_pem(crl, "tls.crl", x509.load_pem_x509_crl)
+    identities = _parse_identities(table.get("identities", []))
+    if identities and client_ca is None:
+        raise ConfigError("tls.identities: needs tls.client_ca (no client certificates without it)")
+    return TlsConfig(
+        certfile=certfile,
+        keyfile=_file(table, "keyfile"),
+        client_ca=client_ca,
+        crl=crl,
+        identities=identities,
+    )
+
+
+def _reject_unknown(table: Mapping[str, object], allowed: set[str], where: str) -> None:
+    unknown = sorted(set(table) - allowed)
+    if unknown:
+        raise ConfigError("; ".join(f"{where}.{key}: unknown key" for key in unknown))
+
+
+def _file(table: Mapping[str, object], key: str) -> Path | None:
+    value = _str(table, key, "tls")
+    if value is None:
+        return None
+    path = Path(value)
+    if not path.is_file():
+        raise ConfigError(f"tls.{key}: no such file: {path}")
+    return path
+
+
+def _check_pem(path: Path, where: str, load: Callable[[bytes], object]) -> None:
+    try:
+        load(path.read_bytes())
+    except OSError as exc:
+        raise ConfigError(f"{where}: cannot read {path}: {exc.strerror}") from exc
+    except ValueError as exc:
+        raise ConfigError(f"{where}: {path} is not valid PEM: {exc}") from exc
+
+
+def _parse_identities(raw_list: object) -> dict[str, Principal]:
+    if not isinstance(raw_list, list):
+        raise ConfigError("tls.identities: must be an array of tables ([[tls.identities]])")
+    identities: dict[str, Principal] = {}
+    for i, raw in enumerate(raw_list):
+        where = f"tls.identities[{i}]"
+        if not isinstance(raw, dict):
+            raise ConfigError(f"{where}: must be a table")
+        _reject_unknown(raw, _IDENTITY_KEYS, where)
+        principal = _identity(raw, where)
+        subject = principal.id.removeprefix("cert:")
+        if subject in identities:
+            raise ConfigError(f"{where}.subject: duplicate identity for {subject!r}")
+        identities[subject] = principal
+    return identities
+
+
+def _identity(raw: Mapping[str, object], where: str) -> Principal:
+    text = _str(raw, "subject", where)
+    tenant = _str(raw, "tenant", where)
+    if not text or not tenant:
+        raise ConfigError(f"{where}: 'subject' and 'tenant' are required")
+    try:
+        subject = normalize_subject(text)
+    except ValueError as exc:
+        raise ConfigError(
+            f"{where}.subject: not an RFC 4514 name: {text!r} (write it as "
+            "x509.Name.rfc4514_string() does, e.g. 'CN=alice,O=Agency,C=US')"
+        ) from exc
+    if not tenant.replace("-", "").replace(".", "").isalnum():
+        raise ConfigError(f"{where}.tenant: letters, digits, '-' or '.' only, got {tenant!r}")
+    nationality = (_str(raw, "nationality", where) or "USA").upper()
+    if len(nationality) != 3 or not nationality.isascii() or not nationality.isalpha():
+        raise ConfigError(f"{where}.nationality: must be a country trigraph, got {nationality!r}")
+    principal = Principal(
+        id=f"cert:{subject}",
+        tenant=tenant,
+        roles=_strings(raw, "roles", where),
+        clearance=_str(raw, "clearance", where) or "U",
+        nationality=nationality,
+        read_ins=_strings(raw, "read_ins", where),
+        # as for API keys (store/keys.py): a principal always needs-to-know its own tenant
+        need_to_know=_strings(raw, "need_to_know", where) | {tenant},
+    )
+    try:
+        clearance_label(principal)
+    except ConfigError as exc:
+        raise ConfigError(f"{where}.clearance: {exc}") from exc
+    return principal
+
+
+def _strings(table: Mapping[str, object], key: str, where: str) -> frozenset[str]:
+    value = table.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(x, str) and x for x in value):
+        raise ConfigError(f"{where}.{key}: must be an array of non-empty strings")
+    return frozenset(value)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import sys
 
@@ -10,6 +11,8 @@ from redline.cli.common import add_data_dir_argument, load_settings
 from redline.settings import Settings
 
 __all__ = ["register"]
+
+_STARTUP_FAILURE = 3  # uvicorn's exit code when the server could not start
 
 
 def register(parser: argparse.ArgumentParser, name: str) -> None:
@@ -23,6 +26,7 @@ def run(args: argparse.Namespace) -> int:
     import uvicorn
 
     from redline.gateway.app import create_app
+    from redline.gateway.tls import server_config
 
     settings = load_settings(args, host=args.host, port=args.port)
     # Request log lines are JSON objects (see gateway/app.py); this prefix keeps them greppable.
@@ -32,22 +36,19 @@ def run(args: argparse.Namespace) -> int:
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
     _bootstrap_key(settings)
+    scheme = "https" if settings.tls else "http"
+    mtls = " with client certificates" if settings.tls and settings.tls.client_ca else ""
     print(
-        f"redline: serving on http://{settings.host}:{settings.port} "
+        f"redline: serving on {scheme}://{settings.host}:{settings.port}{mtls} "
         f"(data dir {settings.data_dir})",
         file=sys.stderr,
     )
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        loop="uvloop",
-        http="httptools",
-        access_log=False,
-        log_level=settings.log_level,
-        timeout_graceful_shutdown=10,
-    )
-    return 0
+    # uvicorn.run minus reload/workers, which Redline does not use; server_config carries
+    # the TLS wiring (gateway/tls.py) so that tests run exactly what production runs.
+    server = uvicorn.Server(server_config(create_app(settings), settings))
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C after a graceful shutdown
+        server.run()
+    return 0 if server.started else _STARTUP_FAILURE
 
 
 def _bootstrap_key(settings: Settings) -> None:

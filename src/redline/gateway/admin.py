@@ -29,6 +29,7 @@ from redline.audit import AuditLog, SqliteLogStore
 from redline.domain import JSONValue, Principal
 from redline.errors import AccessDenied, AuditError, GatewayError, InvalidTransition, RequestError
 from redline.gateway.errors import error_response_parts
+from redline.gateway.identity import authenticate_request
 from redline.gateway.openai_wire import error_body
 from redline.ids import new_request_id
 from redline.policy import Policy, ResumeOutcome
@@ -174,9 +175,7 @@ def _admin(op: str, work: Work) -> Callable[[Request], Awaitable[Response]]:
         control: ControlPlane = request.app.state.control
         who = "-"
         try:
-            principal = await control.authenticator.authenticate(
-                request.headers.get("authorization")
-            )
+            principal = await authenticate_request(request, control.authenticator)
             who = principal.id
             await _require_admin(control, principal, op)
             response = await work(request, control, principal)

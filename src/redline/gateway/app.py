@@ -30,6 +30,7 @@ from redline.errors import ConfigError, GatewayError, RequestTooLarge
 from redline.gateway.admin import AuditLogSink, ControlPlane, admin_routes, open_control_plane
 from redline.gateway.console.routes import console_mount
 from redline.gateway.errors import error_response_parts
+from redline.gateway.identity import authenticate_request
 from redline.gateway.openai_wire import error_body, parse_moderation, parse_request
 from redline.gateway.operator_api import operator_routes
 from redline.gateway.review_api import ReviewWeb, open_review_web, review_api_routes
@@ -47,6 +48,7 @@ from redline.monitors import (
 from redline.policy import Policy
 from redline.review import ReviewItem
 from redline.service import Authenticator, Completed, Gateway, Refused, Streaming
+from redline.service.certs import CertificateAuthenticator
 from redline.service.gateway import RequestContext, Router
 from redline.service.gateway import Route as ModelRoute
 from redline.service.policy_runtime import PolicySources
@@ -160,6 +162,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             audit_log = await _open_audit(settings)
             stack.push_async_callback(audit_log.close)
             authenticator = Authenticator(keys)
+            app.state.certificates = _certificate_authenticator(settings)
             control = await _open_control(app, settings, authenticator, AuditLogSink(audit_log))
             stack.push_async_callback(control.aclose)
             screener = Screener()
@@ -221,6 +224,14 @@ async def _open_control(
     return control
 
 
+def _certificate_authenticator(settings: Settings) -> CertificateAuthenticator | None:
+    """Client-certificate identities when mTLS is on (see gateway/identity.py)."""
+    tls = settings.tls
+    if tls is None or tls.client_ca is None:
+        return None
+    return CertificateAuthenticator(tls.identities)
+
+
 def _read_key(path: Path | None) -> bytes | None:
     if path is None:
         return None
@@ -275,7 +286,7 @@ async def _run(
     services: Services = request.app.state.services
     tenant = "-"
     try:
-        principal = await services.authenticator.authenticate(request.headers.get("authorization"))
+        principal = await authenticate_request(request, services.authenticator)
         tenant = principal.tenant
         response = await work(services, principal, rid)
     except GatewayError as exc:

@@ -19,6 +19,7 @@ from starlette.routing import Route
 
 from redline.errors import GatewayError, RequestError
 from redline.gateway.errors import error_response_parts
+from redline.gateway.identity import authenticate_request
 from redline.gateway.openai_wire import error_body
 from redline.ids import new_request_id
 from redline.monitors import issue_token
@@ -40,7 +41,7 @@ def operator_routes() -> list[Route]:
 async def _monitors(request: Request) -> Response:
     services = request.app.state.services
     try:
-        principal = await services.authenticator.authenticate(request.headers.get("authorization"))
+        principal = await authenticate_request(request, services.authenticator)
         if "admin" not in principal.roles:
             return _forbidden("admin role required")
         subject = request.query_params.get("principal")
@@ -56,7 +57,7 @@ async def _monitors(request: Request) -> Response:
 async def _confirm(request: Request) -> Response:
     services = request.app.state.services
     try:
-        human = await services.authenticator.authenticate(request.headers.get("authorization"))
+        human = await authenticate_request(request, services.authenticator)
         if not {"operator", "admin"} & human.roles:
             return _forbidden("operator role required to confirm an effector call")
         raw = await request.body()

@@ -29,6 +29,7 @@ from redline.clock import Clock, SystemClock, rfc3339
 from redline.errors import GatewayError
 from redline.gateway.console.sessions import SessionStore
 from redline.gateway.errors import error_response_parts
+from redline.gateway.identity import authenticate_request
 from redline.review import (
     AuditSink,
     ReviewConfig,
@@ -106,7 +107,7 @@ async def _get_review(request: Request) -> Response:
     web: ReviewWeb = request.app.state.review
     review_id = request.path_params["review_id"]
     try:
-        principal = await web.authenticator.authenticate(request.headers.get("authorization"))
+        principal = await authenticate_request(request, web.authenticator)
         status = await web.runtime.service.status(review_id, principal, now=web.clock.now())
     except GatewayError as exc:
         code, body = error_response_parts(exc)

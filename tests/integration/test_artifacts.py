@@ -1,0 +1,51 @@
+"""The committed safety-stack artifacts: checksums hold, tampering is refused, and the
+served model reproduces the metrics recorded when it was trained (CI checks, it does not
+retrain)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from redline.cli.evaluate import evaluate
+from redline.errors import ClassifierError
+from redline.screening import SafetyStack
+from redline.screening.artifacts import ARTIFACTS_DIR, load_manifest
+
+DATA = Path(__file__).resolve().parents[2] / "data" / "screening"
+
+
+def test_manifest_checksums_hold_and_list_every_served_file() -> None:
+    manifest = load_manifest()
+    assert set(manifest.files) >= {
+        "tokenizer.json",
+        "static_embeddings.npy",
+        "tier1.npz",
+        "tier2.onnx",
+    }
+    assert manifest.classes[0] == "allow"
+
+
+def test_altered_artifact_is_refused(tmp_path: Path) -> None:
+    copy = tmp_path / "artifacts"
+    shutil.copytree(ARTIFACTS_DIR, copy)
+    head = copy / "tier1.npz"
+    data = bytearray(head.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    head.write_bytes(bytes(data))
+    with pytest.raises(ClassifierError, match="checksum"):
+        SafetyStack.load(None, copy)
+    (copy / "tier1.npz").unlink()
+    with pytest.raises(ClassifierError, match="missing"):
+        load_manifest(copy)
+
+
+def test_served_model_reproduces_its_recorded_metrics() -> None:
+    recorded = json.loads((ARTIFACTS_DIR / "manifest.json").read_text())["metrics"]["test_f.jsonl"]
+    report = evaluate([DATA / "test_f.jsonl"])
+    for category, value in recorded["recall"].items():
+        assert report["recall"][category] == pytest.approx(value, abs=0.01)  # type: ignore[index]
+    assert report["false_positive_rate"] == pytest.approx(recorded["false_positive_rate"], abs=0.01)
