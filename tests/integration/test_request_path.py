@@ -241,3 +241,21 @@ def test_moderations_endpoint(gateway: Gateway) -> None:
     assert results[0]["flagged"] is True
     assert results[0]["categories"]["autonomous_weapons"] is True
     assert results[1]["flagged"] is False
+
+
+def test_image_parts_cannot_be_screened_and_are_refused(gateway: Gateway) -> None:
+    key = gateway.key(tenant="acme")
+    content = [
+        {"type": "text", "text": "What is in this picture?"},
+        {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}},
+    ]
+    response = httpx.post(
+        gateway.url + "/v1/chat/completions",
+        json={"model": "mock-ok", "messages": [{"role": "user", "content": content}]},
+        headers={"authorization": f"Bearer {key}"},
+        timeout=30,
+    )
+    assert response.status_code == 403
+    error = response.json()["error"]
+    assert error["code"] == "redline_blocked"
+    assert "non-text" in error["message"]

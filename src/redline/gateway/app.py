@@ -358,7 +358,10 @@ def _refusal(outcome: Refused) -> Response:
     clauses = ", ".join(decision.clauses) or "-"
     verb = "held for review" if outcome.review_id else "blocked"
     what = "Response" if outcome.on_output else "Request"
-    message = f"{what} {verb} by Redline: red line {lines} (clauses {clauses})."
+    if decision.categories:
+        message = f"{what} {verb} by Redline: red line {lines} (clauses {clauses})."
+    else:  # fail closed: the stack could not judge it (reason names what failed)
+        message = f"{what} {verb} by Redline: {decision.reason or 'the safety stack failed'}."
     extra = {"review_id": outcome.review_id} if outcome.review_id else {}
     body = error_body(message, type_="redline_policy", code=code, **extra)
     return Response(body, status_code=403, media_type=JSON)
