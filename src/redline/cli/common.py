@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from redline.settings import Settings
+if TYPE_CHECKING:  # imported lazily: `redline audit verify` must not load the settings
+    from redline.settings import Settings
 
 __all__ = ["UsageError", "add_data_dir_argument", "load_settings"]
 
@@ -30,6 +32,8 @@ def load_settings(
 ) -> Settings:
     """Settings from the process environment, ``--config`` and command-line overrides."""
     import os
+
+    from redline.settings import Settings
 
     return Settings.load(
         os.environ,  # noqa: TID251 - the CLI is a composition root; Settings parses it
