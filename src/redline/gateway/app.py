@@ -253,7 +253,10 @@ def _approved_runner(gateway: Gateway) -> Callable[[ReviewItem, bytes], Awaitabl
     """Run an approved held request as its requester, with output screening."""
 
     async def run(item: ReviewItem, body: bytes) -> bytes:
-        endpoint = Endpoint.CHAT if b'"messages"' in body else Endpoint.COMPLETIONS
+        held = orjson.loads(body)
+        endpoint = (
+            Endpoint.CHAT if isinstance(held, dict) and "messages" in held else Endpoint.COMPLETIONS
+        )
         request = parse_request(endpoint, body)
         return await gateway.run_approved(item.requester, request, item.request_id)
 
