@@ -49,9 +49,10 @@ from redline.policy import Policy
 from redline.review import ReviewItem
 from redline.service import Authenticator, Completed, Gateway, Refused, Streaming
 from redline.service.certs import CertificateAuthenticator
-from redline.service.gateway import RequestContext, Router
-from redline.service.gateway import Route as ModelRoute
+from redline.service.gateway import RequestContext
 from redline.service.policy_runtime import PolicySources
+from redline.service.routing import Route as ModelRoute
+from redline.service.routing import Router
 from redline.service.screening import Screener
 from redline.settings import ECHO_MODEL, Settings
 from redline.store.keys import SqliteKeyStore

@@ -6,6 +6,7 @@ Touches no web types; :mod:`redline.gateway` and :mod:`redline.cli` compose it.
 from __future__ import annotations
 
 from redline.service.auth import Authenticator
-from redline.service.gateway import Completed, Gateway, Outcome, Refused, Router, Streaming
+from redline.service.gateway import Completed, Gateway, Outcome, Refused, Streaming
+from redline.service.routing import Router
 
 __all__ = ["Authenticator", "Completed", "Gateway", "Outcome", "Refused", "Router", "Streaming"]

@@ -22,7 +22,7 @@ from datetime import datetime
 
 import orjson
 
-from redline.access import RouteCeiling, check_access
+from redline.access import check_access
 from redline.clock import Clock, SystemClock
 from redline.domain import (
     Action,
@@ -35,15 +35,22 @@ from redline.domain import (
     Principal,
     ToolCall,
 )
-from redline.errors import AccessDenied, HaltedError, MarkingError, ModelNotFound, OutputBlocked
+from redline.errors import AccessDenied, HaltedError, MarkingError, OutputBlocked
 from redline.markings import Label, extract_label, join, parse_marking
 from redline.monitors import Monitors
 from redline.policy import Policy, RuleKind, decide
 from redline.review import ReviewService
 from redline.service.halts import HaltService
+from redline.service.output import (
+    accumulate,
+    calls_of,
+    refusal_body,
+    refusal_message,
+    reply_output,
+)
 from redline.service.ports import AuditSink
+from redline.service.routing import Route, Router
 from redline.service.screening import Screener, ScreenResult
-from redline.upstream.base import Upstream
 
 __all__ = [
     "Completed",
@@ -51,8 +58,6 @@ __all__ = [
     "Outcome",
     "Refused",
     "RequestContext",
-    "Route",
-    "Router",
     "Streaming",
 ]
 
@@ -90,16 +95,6 @@ Outcome = Completed | Streaming | Refused
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Route:
-    """A resolved route: the back end, the model name it expects, its accreditation."""
-
-    public_model: str
-    upstream: Upstream
-    upstream_model: str
-    ceiling: RouteCeiling
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
 class RequestContext:
     """Per-request facts from the edge."""
 
@@ -107,36 +102,6 @@ class RequestContext:
     declared_label: str | None = None
     confirmation: str | None = None
     contest_block: bool = False
-
-
-class Router:
-    """Maps public model names to upstreams."""
-
-    def __init__(self, routes: Mapping[str, Route]) -> None:
-        self._routes = dict(routes)
-
-    def resolve(self, model: str) -> Route:
-        """The route for a public model name.
-
-        Raises:
-            ModelNotFound: no route serves this model.
-        """
-        route = self._routes.get(model)
-        if route is None:
-            raise ModelNotFound(f"The model '{model}' does not exist", param="model")
-        return route
-
-    def models(self) -> list[str]:
-        """Public model names, sorted."""
-        return sorted(self._routes)
-
-    async def aclose(self) -> None:
-        """Close every distinct upstream once."""
-        seen: set[int] = set()
-        for route in self._routes.values():
-            if id(route.upstream) not in seen:
-                seen.add(id(route.upstream))
-                await route.upstream.aclose()
 
 
 class Gateway:
@@ -253,7 +218,7 @@ class Gateway:
             return Streaming(events=relay if screen_output else first_events, label=label.banner())
         reply = await route.upstream.complete(request.endpoint, body)
         if screen_output:
-            text, calls = _reply_output(reply.body)
+            text, calls = reply_output(reply.body)
             decision = await self._screen_output(principal, request, ctx, policy, text, calls)
             if decision.action is not Action.ALLOW:
                 return Refused(decision=decision, on_output=True)
@@ -349,7 +314,7 @@ class Gateway:
         try:
             async for payload in events:
                 self._check_halt(principal, request.model)
-                added = _accumulate(payload, text_parts, calls)
+                added = accumulate(payload, text_parts, calls)
                 unscreened += added
                 if unscreened >= _SCREEN_EVERY_CHARS:
                     unscreened = 0
@@ -359,17 +324,17 @@ class Gateway:
                         ctx,
                         policy,
                         "".join(text_parts),
-                        _calls(calls),
+                        calls_of(calls),
                         final=False,
                     )
                     if decision.action is not Action.ALLOW:
-                        raise OutputBlocked(_refusal_message(decision))
+                        raise OutputBlocked(refusal_message(decision))
                 yield payload
             decision = await self._screen_output(
-                principal, request, ctx, policy, "".join(text_parts), _calls(calls)
+                principal, request, ctx, policy, "".join(text_parts), calls_of(calls)
             )
             if decision.action is not Action.ALLOW:
-                raise OutputBlocked(_refusal_message(decision))
+                raise OutputBlocked(refusal_message(decision))
         finally:
             aclose = getattr(events, "aclose", None)
             if aclose is not None:
@@ -416,12 +381,12 @@ class Gateway:
         body.pop("stream", None)
         body.pop("stream_options", None)
         reply = await route.upstream.complete(request.endpoint, body)
-        text, calls = _reply_output(reply.body)
+        text, calls = reply_output(reply.body)
         ctx = RequestContext(request_id=request_id)
         plain = replace(request, stream=False)
         decision = await self._screen_output(principal, plain, ctx, policy, text, calls)
         if decision.action is not Action.ALLOW:
-            return _refusal_body(decision)
+            return refusal_body(decision)
         return reply.body
 
     # -- audit -------------------------------------------------------------------------
@@ -479,91 +444,6 @@ def _decision_payload(decision: Decision) -> dict[str, JSONValue]:
         "policy_sha256": decision.policy_sha256,
         "reason": decision.reason,
     }
-
-
-def _reply_output(body: bytes) -> tuple[str, list[ToolCall]]:
-    """Assistant text and tool calls of a chat or completion reply."""
-    try:
-        data = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        return body.decode("utf-8", "replace"), []
-    texts: list[str] = []
-    calls: list[ToolCall] = []
-    choices = data.get("choices") if isinstance(data, dict) else None
-    for choice in choices if isinstance(choices, list) else []:
-        if not isinstance(choice, dict):
-            continue
-        if isinstance(choice.get("text"), str):
-            texts.append(choice["text"])
-        message = choice.get("message")
-        if isinstance(message, dict):
-            if isinstance(message.get("content"), str):
-                texts.append(message["content"])
-            for call in message.get("tool_calls") or []:
-                function = call.get("function") if isinstance(call, dict) else None
-                if isinstance(function, dict):
-                    calls.append(
-                        ToolCall(
-                            name=str(function.get("name", "")),
-                            arguments=str(function.get("arguments", "")),
-                        )
-                    )
-    return "\n".join(texts), calls
-
-
-def _accumulate(payload: bytes, texts: list[str], calls: dict[int, list[str]]) -> int:
-    """Add a chunk's text and tool-call fragments; return how many characters it added."""
-    try:
-        data = orjson.loads(payload)
-    except orjson.JSONDecodeError:
-        return 0
-    added = 0
-    choices = data.get("choices") if isinstance(data, dict) else None
-    for choice in choices if isinstance(choices, list) else []:
-        if not isinstance(choice, dict):
-            continue
-        delta = choice.get("delta")
-        piece = choice.get("text") if isinstance(choice.get("text"), str) else None
-        if isinstance(delta, dict):
-            piece = delta.get("content") if isinstance(delta.get("content"), str) else piece
-            for call in delta.get("tool_calls") or []:
-                if not isinstance(call, dict):
-                    continue
-                parts = calls.setdefault(int(call.get("index", 0) or 0), ["", ""])
-                function = call.get("function")
-                if isinstance(function, dict):
-                    parts[0] += str(function.get("name") or "")
-                    parts[1] += str(function.get("arguments") or "")
-                    added += len(str(function.get("arguments") or "")) + len(
-                        str(function.get("name") or "")
-                    )
-        if isinstance(piece, str):
-            texts.append(piece)
-            added += len(piece)
-    return added
-
-
-def _calls(calls: dict[int, list[str]]) -> list[ToolCall]:
-    return [ToolCall(name=name, arguments=args) for _, (name, args) in sorted(calls.items())]
-
-
-def _refusal_message(decision: Decision) -> str:
-    lines = ", ".join(decision.categories) or "policy"
-    clauses = ", ".join(decision.clauses) or "-"
-    return f"Blocked by Redline: red line {lines} (clauses {clauses})."
-
-
-def _refusal_body(decision: Decision) -> bytes:
-    return orjson.dumps(
-        {
-            "error": {
-                "message": _refusal_message(decision),
-                "type": "redline_policy",
-                "param": None,
-                "code": "redline_blocked",
-            }
-        }
-    )
 
 
 async def _settle(task: asyncio.Future[None]) -> None:
