@@ -143,17 +143,17 @@ def screen_cli_wall() -> list[str]:
 def quality(files: list[Path], title: str) -> list[str]:
     report = evaluate(files)
     lines = [
-        f"**{title}** ({report['examples']} conversations)",
+        f"**{title}** ({report.examples} conversations)",
         "",
         "| measure | value |",
         "|---|---|",
     ]
-    for category, value in dict(report["recall"]).items():  # type: ignore[call-overload]
+    for category, value in report.recall.items():
         lines.append(f"| recall {category} | {value:.3f} |")
-    lines.append(f"| false positives on allow | {report['false_positive_rate']:.3f} |")
-    for name, value in dict(report["subsets_false_positive_rate"]).items():  # type: ignore[call-overload]
+    lines.append(f"| false positives on allow | {report.false_positive_rate or 0.0:.3f} |")
+    for name, value in report.subsets_false_positive_rate.items():
         lines.append(f"| false positives, {name} | {value:.3f} |")
-    for name, value in dict(report["subsets_recall"]).items():  # type: ignore[call-overload]
+    for name, value in report.subsets_recall.items():
         lines.append(f"| recall, {name} | {value:.3f} |")
     return lines
 

@@ -47,5 +47,5 @@ def test_served_model_reproduces_its_recorded_metrics() -> None:
     recorded = json.loads((ARTIFACTS_DIR / "manifest.json").read_text())["metrics"]["test_f.jsonl"]
     report = evaluate([DATA / "test_f.jsonl"])
     for category, value in recorded["recall"].items():
-        assert report["recall"][category] == pytest.approx(value, abs=0.01)  # type: ignore[index]
-    assert report["false_positive_rate"] == pytest.approx(recorded["false_positive_rate"], abs=0.01)
+        assert report.recall[category] == pytest.approx(value, abs=0.01)
+    assert report.false_positive_rate == pytest.approx(recorded["false_positive_rate"], abs=0.01)

@@ -14,12 +14,13 @@ import argparse
 import json
 import time
 from collections import Counter, defaultdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from redline.cli.common import UsageError
 from redline.cli.screen import load_cli_policy
 
-__all__ = ["evaluate", "register"]
+__all__ = ["EvalReport", "evaluate", "register"]
 
 SUBSETS = (
     "hard_negative",
@@ -48,7 +49,24 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
-def evaluate(files: list[Path], overlay: Path | None = None) -> dict[str, object]:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EvalReport:
+    """The figures ``redline eval`` prints."""
+
+    examples: int
+    recall: dict[str, float]
+    false_positive_rate: float | None
+    subsets_false_positive_rate: dict[str, float]
+    subsets_recall: dict[str, float]
+    confusion: dict[str, dict[str, int]]
+    latency_ms: dict[str, float]
+    counts: dict[str, int]
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2)
+
+
+def evaluate(files: list[Path], overlay: Path | None = None) -> EvalReport:
     """Screen every example and compute the report."""
     from redline.errors import RequestError
     from redline.screening import Screen
@@ -75,11 +93,10 @@ def evaluate(files: list[Path], overlay: Path | None = None) -> dict[str, object
         decision = screen.decide(example.messages, example.tools)
         latencies.append((time.perf_counter() - started) * 1000)
         flagged = decision.action.value != "allow"
-        predicted = (
-            decision.categories[0]
-            if flagged and decision.categories
-            else ("allow" if not flagged else "error")
-        )
+        if not flagged:
+            predicted = "allow"
+        else:
+            predicted = decision.categories[0] if decision.categories else "error"
         confusion[example.label][predicted] += 1
         totals[example.label] += 1
         caught[example.label] += flagged
@@ -89,35 +106,35 @@ def evaluate(files: list[Path], overlay: Path | None = None) -> dict[str, object
                 bucket[tag][0] += flagged
                 bucket[tag][1] += 1
     categories = sorted(c for c in totals if c != "allow")
-    return {
-        "examples": len(examples),
-        "recall": {c: caught[c] / totals[c] for c in categories},
-        "false_positive_rate": caught["allow"] / totals["allow"] if totals["allow"] else None,
-        "subsets_false_positive_rate": {k: v[0] / v[1] for k, v in sorted(subset_fp.items())},
-        "subsets_recall": {k: v[0] / v[1] for k, v in sorted(subset_recall.items())},
-        "confusion": {k: dict(v) for k, v in sorted(confusion.items())},
-        "latency_ms": {"p50": _percentile(latencies, 50), "p99": _percentile(latencies, 99)},
-        "counts": dict(totals),
-    }
+    return EvalReport(
+        examples=len(examples),
+        recall={c: caught[c] / totals[c] for c in categories},
+        false_positive_rate=caught["allow"] / totals["allow"] if totals["allow"] else None,
+        subsets_false_positive_rate={k: v[0] / v[1] for k, v in sorted(subset_fp.items())},
+        subsets_recall={k: v[0] / v[1] for k, v in sorted(subset_recall.items())},
+        confusion={k: dict(v) for k, v in sorted(confusion.items())},
+        latency_ms={"p50": _percentile(latencies, 50), "p99": _percentile(latencies, 99)},
+        counts=dict(totals),
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     report = evaluate(args.files, args.overlay)
     if args.json:
-        print(json.dumps(report, indent=2))
+        print(report.to_json())
         return 0
-    print(f"examples: {report['examples']}")
-    for category, value in dict(report["recall"]).items():  # type: ignore[call-overload]
+    print(f"examples: {report.examples}")
+    for category, value in report.recall.items():
         print(f"recall {category}: {value:.3f}")
-    fpr = report["false_positive_rate"]
-    print(f"false positives on allow: {fpr:.3f}" if isinstance(fpr, float) else "no allow items")
-    for name, value in dict(report["subsets_false_positive_rate"]).items():  # type: ignore[call-overload]
+    fpr = report.false_positive_rate
+    print(f"false positives on allow: {fpr:.3f}" if fpr is not None else "no allow items")
+    for name, value in report.subsets_false_positive_rate.items():
         print(f"  false positives, {name}: {value:.3f}")
-    for name, value in dict(report["subsets_recall"]).items():  # type: ignore[call-overload]
+    for name, value in report.subsets_recall.items():
         print(f"  recall, {name}: {value:.3f}")
     print("confusion (label -> driving category):")
-    for label, row in dict(report["confusion"]).items():  # type: ignore[call-overload]
+    for label, row in report.confusion.items():
         print(f"  {label}: {json.dumps(row, sort_keys=True)}")
-    latency = dict(report["latency_ms"])  # type: ignore[call-overload]
+    latency = report.latency_ms
     print(f"latency ms: p50 {latency['p50']:.2f} p99 {latency['p99']:.2f}")
     return 0
