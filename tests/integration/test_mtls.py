@@ -59,6 +59,12 @@ tenant = "intel"
 roles = ["analyst"]
 clearance = "C"
 nationality = "usa"
+
+[[tls.identities]]
+subject = "CN=carol,O=Agency,C=US"
+tenant = "provider"
+roles = ["reviewer", "reviewer:all"]
+clearance = "TS"
 """
     )
     return path
@@ -72,6 +78,7 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
     certs = {
         "alice": ca.issue("alice", name("alice")),
         "bob": ca.issue("bob", name("bob")),  # trusted CA, no identity
+        "carol": ca.issue("carol", name("carol")),  # a reviewer
         "expired": ca.issue("expired", name("alice"), not_after=NOW - DAY),
         "future": ca.issue("future", name("alice"), not_before=NOW + DAY),
         "revoked": ca.issue("revoked", name("alice")),
@@ -333,3 +340,28 @@ def test_duplicate_and_malformed_subjects(tmp_path: Path, files: dict[str, Path]
         bad = _tls(files) + f'[[tls.identities]]\nsubject = "{subject}"\ntenant = "a"\n'
         with pytest.raises(ConfigError, match=r"tls.identities\[0\].subject: not an RFC 4514"):
             _load(tmp_path, bad)
+
+
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def _console_sign_in(client: httpx.Client, env: Env) -> httpx.Response:
+    page = client.get(env.url + "/console/login")
+    token = CSRF.search(page.text)
+    assert token is not None
+    return client.post(
+        env.url + "/console/login", data={"api_key": "", "csrf_token": token.group(1)}
+    )
+
+
+def test_reviewer_signs_in_to_the_console_with_a_client_certificate(env: Env) -> None:
+    with _client(env, "carol") as client:
+        signed_in = _console_sign_in(client, env)
+        assert signed_in.status_code == 303
+        queue = client.get(env.url + "/console/")
+        assert queue.status_code == 200
+        assert "login" not in str(queue.url)
+    with _client(env, "alice") as client:  # a known principal without the reviewer role
+        assert _console_sign_in(client, env).status_code == 403
+    with _client(env, "bob") as client:  # trusted CA, no identity
+        assert _console_sign_in(client, env).status_code == 401

@@ -29,6 +29,7 @@ Security properties:
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import logging
 import secrets
@@ -55,6 +56,7 @@ from redline.errors import (
     RequestError,
     ReviewItemNotFound,
 )
+from redline.gateway.identity import client_certificate
 from redline.gateway.review_api import ReviewWeb
 from redline.markings import join, parse_marking
 from redline.policy.model import RuleKind
@@ -68,6 +70,7 @@ logger = logging.getLogger(__name__)
 SESSION_COOKIE = "redline_console"
 LOGIN_COOKIE = "redline_login"
 _PATH = "/console"
+_CERT_SESSION = "cert:"  # session key ids of certificate sign-ins: cert:<sha256 of DER>
 #: Largest form body accepted (a full-length rationale, percent-encoded, fits easily).
 MAX_FORM_BYTES = 64 * 1024
 _HERE = Path(__file__).parent
@@ -167,6 +170,13 @@ async def _reviewer(request: Request) -> tuple[Principal, str, str] | None:
     session = web.sessions.get(session_id, web.clock.now())
     if session is None:
         return None
+    if session.key_id.startswith(_CERT_SESSION):
+        principal = _certificate_principal(request)
+        bound = _CERT_SESSION + _cert_digest(client_certificate(request))
+        if principal is None or not hmac.compare_digest(bound, session.key_id):
+            web.sessions.delete(session_id)  # a certificate session lives on its certificate
+            return None
+        return principal, session_id, session.csrf_token
     key = await web.keys.lookup(session.key_id)
     if key is None or key.revoked_at is not None or not is_reviewer(key.principal):
         web.sessions.delete(session_id)
@@ -189,7 +199,6 @@ async def _login_form(request: Request, *, status: int = 200, message: str = "")
 
 
 async def _login(request: Request) -> Response:
-    web: ReviewWeb = request.app.state.review
     try:
         form = await _form(request)
     except RequestError as exc:
@@ -198,6 +207,14 @@ async def _login(request: Request) -> Response:
         logger.warning("console login refused: bad CSRF token")
         return _error(403, "The form has expired or did not come from this console.")
     presented = form.get("api_key", "").strip()
+    if not presented:
+        return _login_by_certificate(request)
+    return await _login_by_key(request, presented)
+
+
+async def _login_by_key(request: Request, presented: str) -> Response:
+    """Sign in with an API key of a reviewer principal."""
+    web: ReviewWeb = request.app.state.review
     try:
         principal = await web.authenticator.authenticate("Bearer " + presented)
         key_id, _ = parse_api_key(presented)
@@ -213,6 +230,41 @@ async def _login(request: Request) -> Response:
         )
     session_id, _ = web.sessions.create(key_id, web.clock.now())
     logger.info("console sign-in principal=%s", principal.id)
+    response = _redirect(_PATH + "/")
+    _set_cookie(response, SESSION_COOKIE, session_id, max_age=12 * 3600)
+    response.delete_cookie(LOGIN_COOKIE, path=_PATH, secure=True, httponly=True, samesite="strict")
+    return response
+
+
+def _cert_digest(der: bytes | None) -> str:
+    return hashlib.sha256(der or b"").hexdigest()
+
+
+def _certificate_principal(request: Request) -> Principal | None:
+    """The principal of the connection's client certificate (mTLS), if it maps to one."""
+    der = client_certificate(request)
+    certificates = getattr(request.app.state, "certificates", None)
+    if der is None or certificates is None:
+        return None
+    try:
+        principal: Principal = certificates.authenticate(der)
+    except AuthenticationError:
+        return None
+    return principal
+
+
+def _login_by_certificate(request: Request) -> Response:
+    """Sign in with the TLS client certificate; the session is bound to that certificate."""
+    web: ReviewWeb = request.app.state.review
+    principal = _certificate_principal(request)
+    if principal is None:
+        return _error(401, "Enter an API key, or connect with a registered client certificate.")
+    if not is_reviewer(principal):
+        logger.info("console login refused: not a reviewer principal=%s", principal.id)
+        return _error(403, "This certificate's principal does not have the reviewer role.")
+    der = client_certificate(request)
+    session_id, _ = web.sessions.create(_CERT_SESSION + _cert_digest(der), web.clock.now())
+    logger.info("console sign-in by certificate principal=%s", principal.id)
     response = _redirect(_PATH + "/")
     _set_cookie(response, SESSION_COOKIE, session_id, max_age=12 * 3600)
     response.delete_cookie(LOGIN_COOKIE, path=_PATH, secure=True, httponly=True, samesite="strict")
