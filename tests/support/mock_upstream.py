@@ -72,6 +72,10 @@ def create_mock_upstream(recorder: Recorder) -> Starlette:
         text = "mock: " + str(last.get("content"))
         if model == "mock-rogue":  # an upstream that answers with a red-line instruction
             text = ROGUE_TEXT
+        if model == "mock-judge":  # an LLM judge that finds an autonomous-weapons request
+            text = 'Verdict: {"autonomous_weapons": 0.97, "mass_domestic_surveillance": 0.01}'
+        if model == "mock-judge-bad":
+            text = "I cannot answer in JSON."
         tool_call = None
         if body.get("tools") and last["role"] == "user":
             name = body["tools"][0]["function"]["name"]

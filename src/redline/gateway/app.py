@@ -166,7 +166,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             app.state.certificates = _certificate_authenticator(settings)
             control = await _open_control(app, settings, authenticator, AuditLogSink(audit_log))
             stack.push_async_callback(control.aclose)
-            screener = Screener()
+            screener = Screener(judge_upstream=lambda model: router.resolve(model).upstream)
             screener.prepare(control.policy.current)  # fail to start on broken artifacts
             review = _open_review(app, settings, control)
             stack.push_async_callback(review.aclose)

@@ -12,15 +12,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from redline.domain import Message, ToolSpec, Verdict
-from redline.errors import ClassifierError
+from redline.errors import ClassifierError, ModelNotFound
 from redline.policy import Policy
 from redline.screening.artifacts import ARTIFACTS_DIR
+from redline.screening.judge import run_judge, should_judge
 from redline.screening.stack import Judgement, SafetyStack
+from redline.upstream.base import Upstream
 
 __all__ = ["ScreenResult", "Screener"]
 
@@ -43,7 +45,14 @@ class ScreenResult:
 class Screener:
     """Holds one stack per policy and screens conversations with isolation."""
 
-    def __init__(self, *, directory: Path = ARTIFACTS_DIR, timeout_s: float = 2.0) -> None:
+    def __init__(
+        self,
+        *,
+        directory: Path = ARTIFACTS_DIR,
+        timeout_s: float = 2.0,
+        judge_upstream: Callable[[str], Upstream] | None = None,
+    ) -> None:
+        self._judge_upstream = judge_upstream
         self._directory = directory
         self._timeout = timeout_s
         self._stacks: dict[str, SafetyStack] = {}
@@ -87,9 +96,25 @@ class Screener:
             self.failures += 1
             logger.exception("safety stack crashed")
             return ScreenResult(errors=(f"safety stack crashed: {type(exc).__name__}",))
+        verdicts = judgement.verdicts()
+        errors: tuple[str, ...] = ()
+        tiers = judgement.tiers
+        if should_judge(policy, judgement.scores):
+            try:
+                verdicts += await self._judge(policy, messages)
+                tiers = (*tiers, "judge")
+            except (ClassifierError, ModelNotFound) as exc:
+                self.failures += 1
+                errors = (f"LLM judge: {exc}",)
         return ScreenResult(
-            verdicts=tuple(judgement.verdicts()),
-            tiers=judgement.tiers,
+            verdicts=tuple(verdicts),
+            errors=errors,
+            tiers=tiers,
             stack_version=stack.manifest.sha256,
             judgement=judgement,
         )
+
+    async def _judge(self, policy: Policy, messages: Sequence[Message]) -> list[Verdict]:
+        if self._judge_upstream is None:
+            raise ClassifierError("the policy enables the LLM judge but no upstream is wired")
+        return await run_judge(policy, self._judge_upstream(policy.judge.model), messages)
