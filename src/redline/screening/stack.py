@@ -2,8 +2,10 @@
 
 Cascade: tier 1 (static embeddings, legal-test factors, hashed n-grams; well under a
 millisecond for a typical request) scores every request. Only when tier 1 gives any red
-line a probability of at least :attr:`SafetyStack.escalate_at` does tier 2 (the fine-tuned
-encoder, a few milliseconds) run; the two are then averaged. Operator categories
+line a probability of at least :attr:`SafetyStack.escalate_at` does tier 2 (the
+fine-tuned encoder, a few milliseconds) run; the two are then averaged. The escalation
+point 0.15 was chosen on the validation batch V: the same recall as 0.08 with fewer false
+positives and a third fewer escalations of lawful traffic. Operator categories
 (bring-your-own-policy) are scored from their examples (:mod:`redline.screening.operator`).
 
 Evidence names the factor and where it matched (turn and character span), never the text,
@@ -64,7 +66,7 @@ class SafetyStack:
         head: LinearHead,
         tier2: Tier2Model | None,
         operator_models: Sequence[OperatorCategoryModel] = (),
-        escalate_at: float = 0.08,
+        escalate_at: float = 0.15,
     ) -> None:
         self.manifest = manifest
         self.featurizer = featurizer
