@@ -50,6 +50,7 @@ from redline.review import ReviewItem
 from redline.service import Authenticator, Completed, Gateway, Refused, Streaming
 from redline.service.certs import CertificateAuthenticator
 from redline.service.gateway import RequestContext
+from redline.service.output import refusal_message
 from redline.service.policy_runtime import PolicySources
 from redline.service.routing import Route as ModelRoute
 from redline.service.routing import Router
@@ -358,14 +359,8 @@ def _label_header(label: str) -> dict[str, str]:
 def _refusal(outcome: Refused) -> Response:
     decision = outcome.decision
     code = "redline_review" if outcome.review_id else "redline_blocked"
-    lines = ", ".join(decision.categories) or "policy"
-    clauses = ", ".join(decision.clauses) or "-"
-    verb = "held for review" if outcome.review_id else "blocked"
-    what = "Response" if outcome.on_output else "Request"
-    if decision.categories:
-        message = f"{what} {verb} by Redline: red line {lines} (clauses {clauses})."
-    else:  # fail closed: the stack could not judge it (reason names what failed)
-        message = f"{what} {verb} by Redline: {decision.reason or 'the safety stack failed'}."
+    subject = "Response" if outcome.on_output else "Request"
+    message = refusal_message(decision, subject=subject, held=outcome.review_id is not None)
     extra = {"review_id": outcome.review_id} if outcome.review_id else {}
     body = error_body(message, type_="redline_policy", code=code, **extra)
     return Response(body, status_code=403, media_type=JSON)

@@ -76,10 +76,15 @@ def calls_of(calls: dict[int, list[str]]) -> list[ToolCall]:
     return [ToolCall(name=name, arguments=args) for _, (name, args) in sorted(calls.items())]
 
 
-def refusal_message(decision: Decision) -> str:
-    lines = ", ".join(decision.categories) or "policy"
+def refusal_message(decision: Decision, *, subject: str = "Response", held: bool = False) -> str:
+    """The one wording of a refusal: the red lines and clauses, or, when the stack failed
+    closed without a category, the reason."""
+    verb = "held for review" if held else "blocked"
+    if not decision.categories:
+        return f"{subject} {verb} by Redline: {decision.reason or 'the safety stack failed'}."
+    lines = ", ".join(decision.categories)
     clauses = ", ".join(decision.clauses) or "-"
-    return f"Blocked by Redline: red line {lines} (clauses {clauses})."
+    return f"{subject} {verb} by Redline: red line {lines} (clauses {clauses})."
 
 
 def refusal_body(decision: Decision) -> bytes:
