@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from redline.gateway.app import create_app
+from redline.bootstrap import build_app
 from redline.settings import RouteConfig, Settings, UpstreamConfig
 from redline.store.keys import SqliteKeyStore
 from tests.support.mock_upstream import Recorder, create_mock_upstream
@@ -78,7 +78,7 @@ def gateway_settings(data_dir: Path, upstream_url: str, **overrides: object) -> 
 @pytest.fixture
 def gateway_url(data_dir: Path, api_key: str, mock_upstream: MockUpstream) -> Iterator[str]:
     settings = gateway_settings(data_dir, mock_upstream.url, max_body_bytes=64 * 1024)
-    with serve_in_thread(create_app(settings)) as url:
+    with serve_in_thread(build_app(settings)) as url:
         yield url
 
 

@@ -1,8 +1,10 @@
 """The vocabulary of a gateway decision: frozen values, no I/O.
 
-OpenAI wire JSON is parsed into these types at the edge (``gateway/openai_wire.py``). The
-original JSON body is kept (``ChatRequest.body``) because Redline forwards every field it
-does not understand untouched: tools, response_format, seed, vendor extras.
+OpenAI wire JSON is parsed into these types in one module (``redline/wire.py``). The
+original JSON body is kept (``ChatRequest.body``) because Redline forwards the fields it
+does not interpret to the upstream as sent; every string in those fields that can reach the
+model is also extracted into ``ChatRequest.fields`` so that it is screened and scanned for
+markings like the messages are.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ __all__ = [
     "JSONValue",
     "Message",
     "Principal",
+    "TextField",
     "ToolCall",
     "ToolSpec",
     "Verdict",
@@ -79,10 +82,24 @@ class ToolSpec:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class TextField:
+    """Text from a request field other than a message that can reach the model.
+
+    ``where`` names the field (``suffix``, ``response_format``, ``metadata.note``, a vendor
+    extra); ``text`` is every string in it (keys included), joined.
+    """
+
+    where: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ChatRequest:
     """A parsed request for any generation endpoint.
 
     For ``/v1/completions`` and ``/v1/embeddings`` the prompt/input becomes user messages.
+    ``fields`` holds the text of every other field that can reach the model, so that the
+    canonical view (:meth:`screen_messages`, :meth:`texts`) covers every string sent.
     """
 
     endpoint: Endpoint
@@ -90,7 +107,29 @@ class ChatRequest:
     messages: tuple[Message, ...]
     stream: bool = False
     tools: tuple[ToolSpec, ...] = ()
+    fields: tuple[TextField, ...] = ()
     body: JSONObject = field(default_factory=dict)
+
+    def screen_messages(self) -> tuple[Message, ...]:
+        """The messages the safety stack judges: the conversation, then each extra text
+        field as a user turn (it is an instruction the model reads like one)."""
+        if not self.fields:
+            return self.messages
+        extra = tuple(Message(role="user", text=f.text, name=f.where) for f in self.fields)
+        return (*self.messages, *extra)
+
+    def texts(self) -> list[str]:
+        """Every string of the request that can reach the model, for marking extraction:
+        message texts (in order), names, tool calls, tool definitions and extra fields."""
+        # Message texts stay adjacent so that a mark split over two turns is still found.
+        out = [m.text for m in self.messages]
+        for m in self.messages:
+            if m.name:
+                out.append(m.name)
+            out.extend(f"{c.name}\n{c.arguments}" for c in m.tool_calls)
+        out.extend(f"{t.name}\n{t.description}\n{t.parameters_json}" for t in self.tools)
+        out.extend(f.text for f in self.fields)
+        return out
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -12,9 +12,12 @@ table each.
     ├── ConfigError                  bad settings at start-up
     ├── RequestError                 a client request we refuse to process (.param names the field)
     │   ├── RequestTooLarge          body over the configured limit
+    │   ├── RequestTooComplex        too deep, too many messages or parts (bounded work)
+    │   ├── UnscreenableInput        content the safety stack cannot read (token ids)
     │   └── ModelNotFound            no route for the requested model
     ├── AuthenticationError          missing, unknown or revoked credential
     ├── AccessDenied                 principal / route does not dominate the request label
+    │   └── OutputWithheld           the answer is marked above the principal or the route
     ├── MarkingError                 a classification marking is unknown or illegal (.token, .rule)
     ├── HaltedError                  the kill switch stops this traffic (.reason)
     ├── OutputBlocked                a streamed answer crossed a red line; the stream ends
@@ -56,16 +59,19 @@ __all__ = [
     "MarkingError",
     "ModelNotFound",
     "OutputBlocked",
+    "OutputWithheld",
     "PolicyError",
     "PolicyParseError",
     "PolicyValidationError",
     "ProofError",
     "RequestError",
+    "RequestTooComplex",
     "RequestTooLarge",
     "ReviewError",
     "ReviewItemNotFound",
     "SignatureError",
     "StoreError",
+    "UnscreenableInput",
     "UpstreamError",
     "UpstreamResponseError",
     "UpstreamTimeout",
@@ -94,6 +100,14 @@ class RequestTooLarge(RequestError):
     """The request body exceeds the configured limit."""
 
 
+class RequestTooComplex(RequestError):
+    """The request nests too deeply or carries too many messages or parts to screen."""
+
+
+class UnscreenableInput(RequestError):
+    """The request carries content the safety stack cannot read (e.g. token-id prompts)."""
+
+
 class ModelNotFound(RequestError):
     """The requested model has no route."""
 
@@ -104,6 +118,10 @@ class AuthenticationError(GatewayError):
 
 class AccessDenied(GatewayError):
     """The principal or the route may not handle a request at this classification."""
+
+
+class OutputWithheld(AccessDenied):
+    """The model's answer carries a marking the principal or the route may not receive."""
 
 
 class MarkingError(GatewayError):

@@ -24,8 +24,9 @@ is TOML::
 
     [policy]
     overlay = "/etc/redline/overlay.toml"        # operator overlay (may only tighten)
-    floor = "/etc/redline/floor.toml"            # default: the floor shipped with Redline
-    provider_public_key = "/etc/redline/provider.pub"   # floor must be signed by it
+    floor = "/etc/redline/floor.toml"            # default: the floor shipped with Redline;
+                                                 # another floor must carry floor.toml.sig
+                                                 # by a provider key shipped in the package
 
     [tls]                                         # serve HTTPS (``redline serve``)
     certfile = "/etc/redline/server.pem"          # server certificate chain (PEM)
@@ -142,7 +143,6 @@ class Settings:
     log_level: str = "info"
     policy_floor: Path | None = None
     policy_overlay: Path | None = None
-    provider_public_key: Path | None = None
     redis_url: str | None = field(default=None, repr=False)
     database_url: str | None = field(default=None, repr=False)
     echo_accreditation: str = "IL5"
@@ -167,7 +167,13 @@ class Settings:
         """
         doc = _read_config(config_path) if config_path else {}
         server = _table(doc, "server", {"max_body_bytes", "enclave_label", "host", "port"})
-        policy = _table(doc, "policy", {"floor", "overlay", "provider_public_key"})
+        policy_doc = doc.get("policy")
+        if isinstance(policy_doc, dict) and "provider_public_key" in policy_doc:
+            raise ConfigError(
+                "[policy] provider_public_key cannot be configured: a replacement floor must be "
+                "signed by a provider key shipped with Redline (redline/policy/trust/)"
+            )
+        policy = _table(doc, "policy", {"floor", "overlay"})
         upstreams = _parse_upstreams(doc, environ)
         routes = _parse_routes(doc, upstreams)
         tls = _parse_tls(doc)
@@ -192,7 +198,6 @@ class Settings:
             log_level=environ.get("REDLINE_LOG_LEVEL", "info").lower(),
             policy_floor=_path(policy, "floor"),
             policy_overlay=_path(policy, "overlay"),
-            provider_public_key=_path(policy, "provider_public_key"),
             redis_url=environ.get("REDLINE_REDIS_URL") or None,
             database_url=environ.get("REDLINE_DATABASE_URL") or None,
             tls=tls,

@@ -18,15 +18,15 @@ from pathlib import Path
 import httpx
 import pytest
 
+from redline.bootstrap import build_app
 from redline.clock import SystemClock
 from redline.domain import Principal
-from redline.gateway.app import create_app
 from redline.policy.model import RuleKind
 from redline.review import BodyCipher, ReviewItem, ReviewService, SqliteReviewQueue
 from redline.review.crypto import load_or_create_key
 from redline.settings import Settings
 from redline.store.keys import SqliteKeyStore
-from tests.integration.review.console_support import BODY, PROMPT, issue_keys
+from tests.integration.review.console_support import BODY, ECHOED, PROMPT, issue_keys
 from tests.support.servers import serve_in_thread
 from tests.unit.review.fakes import DECISION, RecordingAudit
 
@@ -42,7 +42,6 @@ ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-ANSWER = b'{"object":"chat.completion","choices":[{"message":{"role":"assistant","content":"ok"}}]}'
 
 
 def submit_from_another_process(data_dir: Path, requester: Principal) -> ReviewItem:
@@ -76,14 +75,8 @@ def test_sign_in_approve_and_requester_sees_the_change(tmp_path: Path) -> None:
     from playwright.sync_api import sync_playwright
 
     keys = issue_keys(tmp_path)
-    app = create_app(Settings(data_dir=tmp_path))
+    app = build_app(Settings(data_dir=tmp_path))
     with serve_in_thread(app) as base:
-
-        async def run_approved(item: ReviewItem, body: bytes) -> bytes:
-            assert body == BODY
-            return ANSWER
-
-        app.state.review.runtime.service.run_approved = run_approved
         store = SqliteKeyStore(tmp_path / "keys.db")
         key = store.get(keys.requester.split("_")[1])
         store.close()
@@ -127,5 +120,5 @@ def test_sign_in_approve_and_requester_sees_the_change(tmp_path: Path) -> None:
             status = httpx.get(status_url, headers=auth).json()
         assert status["status"] == "approved"
         assert status["approvals"] == 1
-        assert status["answer"]["choices"][0]["message"]["content"] == "ok"
+        assert status["answer"]["choices"][0]["message"]["content"] == ECHOED
         assert status["decided_at"] is not None

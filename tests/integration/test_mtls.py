@@ -23,8 +23,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from redline.bootstrap import build_app
 from redline.errors import ConfigError
-from redline.gateway.app import create_app
 from redline.gateway.tls import server_config
 from redline.settings import Settings
 from redline.store.keys import SqliteKeyStore
@@ -97,7 +97,7 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
         "acme": store.create(tenant="acme").plaintext,
     }
     store.close()
-    server_ = ThreadedServer(server_config(create_app(settings), settings))
+    server_ = ThreadedServer(server_config(build_app(settings), settings))
     thread = threading.Thread(target=server_.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -217,7 +217,7 @@ def test_server_context_rejects_for_the_right_reason(
     env: Env, who: str, reason: str | None
 ) -> None:
     """The SSLContext ``redline serve`` builds, driven through an in-memory handshake."""
-    config = server_config(create_app(env.settings), env.settings)
+    config = server_config(build_app(env.settings), env.settings)
     config.load()
     assert config.ssl is not None
     client = ssl.create_default_context(cafile=env.ca)

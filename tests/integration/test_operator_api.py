@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from redline.gateway.app import create_app
+from redline.bootstrap import build_app
 from redline.monitors import verify_token
 from redline.store.keys import SqliteKeyStore
 from redline.store.secrets import load_or_create_secret
@@ -20,7 +20,7 @@ from tests.support.servers import serve_in_thread
 
 @pytest.fixture
 def served(data_dir: Path, mock_upstream: MockUpstream) -> Iterator[str]:
-    with serve_in_thread(create_app(gateway_settings(data_dir, mock_upstream.url))) as url:
+    with serve_in_thread(build_app(gateway_settings(data_dir, mock_upstream.url))) as url:
         yield url
 
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from redline.bootstrap import build_app
 from redline.errors import PolicyError
-from redline.gateway.app import create_app
 from redline.policy import generate_keypair, sign
 from redline.policy.load import builtin_floor_bytes
 from redline.settings import Settings
@@ -58,7 +58,7 @@ def served(
     data_dir: Path, mock_upstream: MockUpstream, overlay: Path
 ) -> Iterator[tuple[str, Settings]]:
     settings = replace(gateway_settings(data_dir, mock_upstream.url), policy_overlay=overlay)
-    with serve_in_thread(create_app(settings)) as url:
+    with serve_in_thread(build_app(settings)) as url:
         yield url, settings
 
 
@@ -137,19 +137,15 @@ def test_environment_cannot_change_the_policy(tmp_path: Path) -> None:
     assert settings.policy_overlay is None
 
 
-def test_edited_floor_is_refused_when_a_provider_key_is_configured(
+def test_edited_floor_is_refused_on_reload(
     data_dir: Path, mock_upstream: MockUpstream, tmp_path: Path
 ) -> None:
     private, public = generate_keypair()
     floor = tmp_path / "floor.toml"
     floor.write_bytes(builtin_floor_bytes())
     (tmp_path / "floor.toml.sig").write_bytes(sign(floor.read_bytes(), private))
-    key = tmp_path / "provider.pub"
-    key.write_bytes(public)
-    settings = replace(
-        gateway_settings(data_dir, mock_upstream.url), policy_floor=floor, provider_public_key=key
-    )
-    with serve_in_thread(create_app(settings)) as url:
+    settings = replace(gateway_settings(data_dir, mock_upstream.url), policy_floor=floor)
+    with serve_in_thread(build_app(settings, trusted_floor_keys=(public,))) as url:
         _, admin = keys(data_dir)
         before = policy_sha(url, admin)
         # Someone edits the floor on disk to raise a threshold: the signature no longer matches.
@@ -169,12 +165,8 @@ async def test_gateway_does_not_start_on_an_edited_floor(
     signed = builtin_floor_bytes()
     (tmp_path / "floor.toml.sig").write_bytes(sign(signed, private))
     floor.write_bytes(signed.replace(b"block_threshold = 0.8", b"block_threshold = 0.99"))
-    key = tmp_path / "provider.pub"
-    key.write_bytes(public)
-    settings = replace(
-        gateway_settings(data_dir, mock_upstream.url), policy_floor=floor, provider_public_key=key
-    )
-    app = create_app(settings)
+    settings = replace(gateway_settings(data_dir, mock_upstream.url), policy_floor=floor)
+    app = build_app(settings, trusted_floor_keys=(public,))
     with pytest.raises(PolicyError, match="signature"):
         async with app.router.lifespan_context(app):
             pass

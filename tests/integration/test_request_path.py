@@ -13,7 +13,7 @@ import httpx
 import openai
 import pytest
 
-from redline.gateway.app import create_app
+from redline.bootstrap import build_app
 from redline.store.keys import SqliteKeyStore
 from tests.conftest import MockUpstream, gateway_settings
 from tests.support.mock_upstream import ROGUE_TEXT
@@ -44,7 +44,7 @@ class Gateway:
 @pytest.fixture
 def gateway(data_dir: Path, mock_upstream: MockUpstream) -> Iterator[Gateway]:
     settings = gateway_settings(data_dir, mock_upstream.url)
-    app = create_app(settings)
+    app = build_app(settings)
     with serve_in_thread(app) as url:
         yield Gateway(url, app, data_dir)
 
@@ -184,7 +184,7 @@ async def test_contested_block_is_held_and_released_by_two_reviewers(
 ) -> None:
     """Round trip: blocked request contested -> override hold -> two reviewers approve in
     the console -> the gateway runs the request -> the requester reads the answer."""
-    app = create_app(gateway_settings(data_dir, mock_upstream.url))
+    app = build_app(gateway_settings(data_dir, mock_upstream.url))
     store = SqliteKeyStore(data_dir / "keys.db")
     requester = store.create(tenant="acme").plaintext
     reviewers = [

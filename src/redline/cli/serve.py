@@ -25,7 +25,7 @@ def register(parser: argparse.ArgumentParser, name: str) -> None:
 def run(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from redline.gateway.app import create_app
+    from redline.bootstrap import build_app
     from redline.gateway.tls import server_config
 
     settings = load_settings(args, host=args.host, port=args.port)
@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     )
     # uvicorn.run minus reload/workers, which Redline does not use; server_config carries
     # the TLS wiring (gateway/tls.py) so that tests run exactly what production runs.
-    server = uvicorn.Server(server_config(create_app(settings), settings))
+    server = uvicorn.Server(server_config(build_app(settings), settings))
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C after a graceful shutdown
         server.run()
     return 0 if server.started else _STARTUP_FAILURE

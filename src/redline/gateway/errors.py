@@ -12,32 +12,40 @@ from redline.errors import (
     GatewayError,
     HaltedError,
     InvalidTransition,
+    MarkingError,
     ModelNotFound,
     OutputBlocked,
+    OutputWithheld,
     PolicyError,
     RequestError,
+    RequestTooComplex,
     RequestTooLarge,
     ReviewItemNotFound,
     StoreError,
+    UnscreenableInput,
     UpstreamResponseError,
     UpstreamTimeout,
     UpstreamUnavailable,
 )
-from redline.gateway.openai_wire import error_body
+from redline.wire import error_body
 
 __all__ = ["error_response_parts"]
 
 # Most specific classes first: the first isinstance match wins.
 _TABLE: tuple[tuple[type[GatewayError], int, str, str | None], ...] = (
     (RequestTooLarge, 413, "invalid_request_error", "request_too_large"),
+    (RequestTooComplex, 413, "invalid_request_error", "request_too_complex"),
+    (UnscreenableInput, 400, "invalid_request_error", "redline_unscreenable_input"),
     (ModelNotFound, 404, "invalid_request_error", "model_not_found"),
     (RequestError, 400, "invalid_request_error", None),
     (AuthenticationError, 401, "invalid_request_error", "invalid_api_key"),
+    (OutputWithheld, 403, "permission_error", "redline_output_withheld"),
     (AccessDenied, 403, "permission_error", "redline_access_denied"),
+    (MarkingError, 400, "invalid_request_error", "redline_invalid_marking"),
     (ReviewItemNotFound, 404, "invalid_request_error", "review_not_found"),
     (HaltedError, 503, "service_unavailable", "redline_halted"),
     (OutputBlocked, 403, "redline_policy", "redline_blocked"),
-    (InvalidTransition, 409, "invalid_request_error", "review_invalid_transition"),
+    (InvalidTransition, 409, "invalid_request_error", "redline_invalid_transition"),
     (UpstreamTimeout, 504, "upstream_error", "upstream_timeout"),
     (UpstreamUnavailable, 502, "upstream_error", "upstream_error"),
     (UpstreamResponseError, 502, "upstream_error", "upstream_error"),

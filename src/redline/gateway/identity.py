@@ -2,7 +2,7 @@
 
 The certificate comes from the ASGI TLS scope extension (``scope["extensions"]["tls"]``,
 filled by ``gateway/tls.py``); it has been verified by the TLS handshake (client CA,
-validity period, CRL) before any request is read. ``app.state.certificates`` holds the
+validity period, CRL) before any request is read. The app's services hold the
 :class:`CertificateAuthenticator` when the gateway requires client certificates.
 
 The rule, in one place (:func:`authenticate_request`):
@@ -36,19 +36,21 @@ from redline.service.certs import CertificateAuthenticator
 __all__ = ["authenticate_request", "client_certificate"]
 
 
-async def authenticate_request(request: Request, keys: Authenticator) -> Principal:
+async def authenticate_request(
+    request: Request, keys: Authenticator, certificates: CertificateAuthenticator | None
+) -> Principal:
     """The principal of ``request`` by the rule in the module docstring.
 
     Args:
         request: the incoming request.
-        keys: the API-key authenticator of the calling component.
+        keys: the API-key authenticator.
+        certificates: client-certificate identities, when mTLS is on.
 
     Raises:
         AuthenticationError: no valid credential, an unknown certificate subject, or a key
             and a certificate of different tenants.
     """
     authorization = request.headers.get("authorization")
-    certificates: CertificateAuthenticator | None = getattr(request.app.state, "certificates", None)
     der = client_certificate(request)
     if certificates is None or der is None:
         return await keys.authenticate(authorization)

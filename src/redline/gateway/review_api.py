@@ -9,57 +9,47 @@ cleared for the item's label) answers::
      "answer": {…the chat completion…} | null}
 
 An item the caller may not read is a 404 exactly like an unknown id.
-:func:`open_review_web` builds what this module and the console need
-(``app.state.review``), once, in the app lifespan.
+:class:`ReviewWeb` holds what this module and the console need; the composition root
+(:mod:`redline.bootstrap`) builds it once.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from redline.clock import Clock, SystemClock, rfc3339
-from redline.errors import GatewayError
+from redline.clock import Clock, rfc3339
+from redline.domain import Principal
 from redline.gateway.console.sessions import SessionStore
-from redline.gateway.errors import error_response_parts
-from redline.gateway.identity import authenticate_request
-from redline.review import (
-    AuditSink,
-    ReviewConfig,
-    ReviewRuntime,
-    ReviewState,
-    ReviewStatus,
-    RunApproved,
-    open_review,
-)
+from redline.gateway.frame import JSON, endpoint
+from redline.review import ReviewRuntime, ReviewState, ReviewStatus
 from redline.service import Authenticator
-from redline.settings import Settings
-from redline.store.keys import SqliteKeyStore
+from redline.service.ports import KeyStore
 
-__all__ = ["ReviewWeb", "open_review_web", "review_api_routes"]
+if TYPE_CHECKING:
+    from redline.gateway.app import Services
 
-logger = logging.getLogger("redline.requests")
-JSON = "application/json"
+__all__ = ["ReviewWeb", "review_api_routes", "status_body"]
 
 
 @dataclass(slots=True, kw_only=True)
 class ReviewWeb:
-    """Review services of the web app (``app.state.review``).
+    """Review services of the web app.
 
-    ``keys`` is the console's own connection to the key store: a console session is
-    re-checked against it on every request, so revoking a key ends its sessions.
+    ``keys`` is read directly (no cache) by the console: a console session is re-checked
+    against it on every request, so revoking a key ends its sessions.
     """
 
     runtime: ReviewRuntime
     authenticator: Authenticator
-    keys: SqliteKeyStore
+    keys: KeyStore
     clock: Clock
     sessions: SessionStore = field(default_factory=SessionStore)
     _sweeper: asyncio.Task[None] | None = None
@@ -70,49 +60,31 @@ class ReviewWeb:
             self._sweeper = asyncio.create_task(self.runtime.maintain(self.clock))
 
     async def aclose(self) -> None:
-        """Stop the sweep, close the review runtime and the key store connection."""
+        """Stop the sweep and close the review runtime."""
         if self._sweeper is not None:
             self._sweeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._sweeper
         await self.runtime.aclose()
-        self.keys.close()
-
-
-def open_review_web(
-    settings: Settings,
-    *,
-    audit: AuditSink,
-    config: ReviewConfig | None = None,
-    run_approved: RunApproved | None = None,
-    clock: Clock | None = None,
-) -> ReviewWeb:
-    """Open the review store (``reviews.db``) and the console's key store connection."""
-    keys = SqliteKeyStore(settings.data_dir / "keys.db")
-    runtime = open_review(settings.data_dir, audit=audit, config=config, run_approved=run_approved)
-    return ReviewWeb(
-        runtime=runtime,
-        authenticator=Authenticator(keys),
-        keys=keys,
-        clock=clock or SystemClock(),
-    )
 
 
 def review_api_routes() -> list[Route]:
     """The requester-facing review routes."""
-    return [Route("/redline/v1/reviews/{review_id}", _get_review, methods=["GET"])]
+    return [
+        Route(
+            "/redline/v1/reviews/{review_id}",
+            endpoint("review.status", _get_review),
+            methods=["GET"],
+        )
+    ]
 
 
-async def _get_review(request: Request) -> Response:
-    web: ReviewWeb = request.app.state.review
+async def _get_review(
+    request: Request, services: Services, principal: Principal, rid: str
+) -> Response:
+    web = services.review
     review_id = request.path_params["review_id"]
-    try:
-        principal = await authenticate_request(request, web.authenticator)
-        status = await web.runtime.service.status(review_id, principal, now=web.clock.now())
-    except GatewayError as exc:
-        code, body = error_response_parts(exc)
-        logger.info("review status review_id=%s status=%d", review_id[:64], code)
-        return Response(body, status_code=code, media_type=JSON)
+    status = await web.runtime.service.status(review_id, principal, now=web.clock.now())
     return Response(status_body(status), media_type=JSON)
 
 

@@ -15,6 +15,7 @@ Spec: issue 4, DOMAIN.md §1.3 (clauses) and §5 (red-line definitions), STYLE.m
 from __future__ import annotations
 
 from redline.policy.cases import PolicyTestResult, run_policy_tests
+from redline.policy.ceiling import effective_ceiling, parse_ceiling
 from redline.policy.decide import decide
 from redline.policy.document import to_document, to_toml
 from redline.policy.halt import Halt, HaltState, ResumeOutcome, parse_scope
@@ -52,10 +53,12 @@ __all__ = [
     "RouteSettings",
     "RuleKind",
     "decide",
+    "effective_ceiling",
     "generate_keypair",
     "lint",
     "load_builtin_floor",
     "load_policy",
+    "parse_ceiling",
     "parse_scope",
     "run_policy_tests",
     "sign",

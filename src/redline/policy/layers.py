@@ -47,6 +47,8 @@ from dataclasses import replace
 from typing import TypeVar
 
 from redline.domain import Action
+from redline.errors import PolicyValidationError
+from redline.policy.ceiling import parse_ceiling
 from redline.policy.document import canonical_bytes
 from redline.policy.model import (
     DEFAULT_ROUTE,
@@ -356,6 +358,11 @@ class _Merger:
         floor_default = self.floor_routes.get(DEFAULT_ROUTE)
         base = self.floor_routes.get(e.model) or self.routes.get(DEFAULT_ROUTE)
         ceiling = e.ceiling if e.ceiling is not None else (base.ceiling if base else None)
+        if e.ceiling is not None:
+            try:
+                parse_ceiling(e.ceiling)
+            except PolicyValidationError as exc:
+                self.bad(f"{e.path}.ceiling", str(exc))
         route = RouteSettings(
             model=e.model,
             ceiling=ceiling,

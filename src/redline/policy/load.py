@@ -1,11 +1,12 @@
 """Load the effective policy: size bound -> floor signature -> parse -> merge.
 
-Order matters: the size is checked before anything else, and when a provider public key is
-configured the floor's signature is verified over the exact file bytes *before* those bytes
-are parsed, so an unsigned or foreign floor is never even read as TOML. With a key
-configured, an unsigned floor is refused ("unsigned floor"), as is one signed by another key
-or altered after signing. Without a key, no signature is checked (development and the
-built-in floor).
+Order matters: the size is checked before anything else, and when provider keys are given
+the floor's signature is verified over the exact file bytes *before* those bytes are parsed,
+so an unsigned or foreign floor is never even read as TOML: an unsigned floor is refused
+("unsigned floor"), as is one signed by another key or altered after signing. The built-in
+floor ships inside the package and is loaded without a signature; any other floor must be
+signed by a provider key shipped in ``redline/policy/trust/`` (:func:`trusted_provider_keys`;
+the gateway's policy runtime enforces this, configuration cannot change the keys).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ __all__ = [
     "lint",
     "load_builtin_floor",
     "load_policy",
+    "trusted_provider_keys",
 ]
 
 BUILTIN_FLOOR_SOURCE = "redline/policy/floor.toml"
@@ -32,6 +34,18 @@ BUILTIN_FLOOR_SOURCE = "redline/policy/floor.toml"
 def builtin_floor_bytes() -> bytes:
     """The exact bytes of the provider floor shipped in the package."""
     return resources.files("redline.policy").joinpath("floor.toml").read_bytes()
+
+
+def trusted_provider_keys() -> tuple[bytes, ...]:
+    """The provider public keys shipped with Redline (``redline/policy/trust/*.pub``)."""
+    trust = resources.files("redline.policy").joinpath("trust")
+    if not trust.is_dir():
+        return ()
+    return tuple(
+        entry.read_bytes()
+        for entry in sorted(trust.iterdir(), key=lambda e: e.name)
+        if entry.name.endswith(".pub")
+    )
 
 
 def load_builtin_floor() -> Policy:
@@ -47,6 +61,7 @@ def load_policy(
     overlay_source: str = "overlay.toml",
     floor_signature: bytes | None = None,
     provider_public_key: bytes | None = None,
+    provider_public_keys: tuple[bytes, ...] = (),
     max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> Policy:
     """Build the effective policy from a floor and an optional overlay.
@@ -59,6 +74,7 @@ def load_policy(
         floor_signature: content of the detached ``floor.toml.sig`` (base64).
         provider_public_key: PEM Ed25519 public key; when given, the floor must be signed
             by it.
+        provider_public_keys: several keys; when given, the floor must be signed by one.
         max_bytes: size bound per file, checked before parsing.
 
     Raises:
@@ -66,10 +82,9 @@ def load_policy(
         PolicyValidationError: the floor signature is missing or wrong, the provider key is
             not an Ed25519 public key, or the policy is invalid or loosens the floor.
     """
-    if provider_public_key is not None and len(floor_bytes) <= max_bytes:
-        check_floor_signature(
-            floor_bytes, floor_signature, provider_public_key, source=floor_source
-        )
+    keys = (*provider_public_keys, *([provider_public_key] if provider_public_key else []))
+    if keys and len(floor_bytes) <= max_bytes:
+        _check_any_signature(floor_bytes, floor_signature, keys, source=floor_source)
     policy, problems = _build(floor_bytes, overlay_bytes, floor_source, overlay_source, max_bytes)
     if policy is None:
         raise problems_error(problems)
@@ -98,6 +113,22 @@ def check_floor_signature(
         ) from None
     except ConfigError as exc:
         raise PolicyValidationError(f"provider public key: {exc}") from None
+
+
+def _check_any_signature(
+    floor_bytes: bytes, signature: bytes | None, keys: tuple[bytes, ...], *, source: str
+) -> None:
+    """Raise unless one of ``keys`` verifies ``signature`` over ``floor_bytes``."""
+    failure: PolicyValidationError | None = None
+    for key in keys:
+        try:
+            check_floor_signature(floor_bytes, signature, key, source=source)
+        except PolicyValidationError as exc:
+            failure = exc
+        else:
+            return
+    if failure is not None:
+        raise failure
 
 
 def lint(

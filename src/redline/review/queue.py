@@ -49,6 +49,7 @@ from redline.errors import (
     GatewayError,
     InvalidTransition,
     RequestError,
+    ReviewError,
     ReviewItemNotFound,
 )
 from redline.ids import new_id
@@ -175,9 +176,20 @@ class ReviewService:
         self._cipher = cipher
         self._audit = audit
         self._notifier = notifier
-        self.run_approved = run_approved
+        self._run_approved = run_approved
         self._retention = timedelta(seconds=retention_s)
         self._tasks: set[asyncio.Task[None]] = set()
+
+    def bind_runner(self, run_approved: RunApproved) -> None:
+        """Set the runner of approved requests once, at start-up (the composition root
+        builds the runner from the orchestrator, which itself needs this service).
+
+        Raises:
+            ReviewError: a runner is already bound.
+        """
+        if self._run_approved is not None:
+            raise ReviewError("the review service already has a runner")
+        self._run_approved = run_approved
 
     # -- requester side ---------------------------------------------------------------
 
@@ -470,13 +482,13 @@ class ReviewService:
 
     async def _run(self, item: ReviewItem) -> None:
         """Run an approved request and store its answer, or an error body if that fails."""
-        if self.run_approved is None:
+        if self._run_approved is None:
             return  # the answer will come through set_answer()
         try:
             body = await self.request_body_for(item)
             if body is None:
                 raise InvalidTransition(f"review {item.id}: the request body was purged")
-            answer = await self.run_approved(item, body)
+            answer = await self._run_approved(item, body)
         except GatewayError as exc:
             logger.warning(
                 "approved request failed review_id=%s error=%s", item.id, type(exc).__name__

@@ -11,9 +11,10 @@ from __future__ import annotations
 from redline.clock import Clock, SystemClock
 from redline.domain import Principal
 from redline.errors import AuthenticationError
-from redline.store.keys import ApiKey, KeyStore, parse_api_key, verify_secret
+from redline.service.ports import KeyStore
+from redline.store.keys import ApiKey, parse_api_key, verify_secret
 
-__all__ = ["Authenticator"]
+__all__ = ["Authenticator", "parse_api_key"]
 
 _MAX_CACHE = 100_000
 

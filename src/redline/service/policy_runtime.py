@@ -1,7 +1,7 @@
 """``PolicyRuntime``: the policy files of a running gateway and their hot reload (issue 4 item 5).
 
 Wraps a :class:`~redline.policy.PolicyHolder` with the places the policy comes from (floor,
-overlay, floor signature, provider public key) and the audit log.
+overlay, floor signature, trusted provider keys) and the audit log.
 
 Invariants:
 
@@ -29,7 +29,11 @@ from pathlib import Path
 from redline.domain import JSONValue
 from redline.errors import AuditError, PolicyError, PolicyValidationError
 from redline.policy import Policy, PolicyHolder, ReloadResult, load_policy
-from redline.policy.load import BUILTIN_FLOOR_SOURCE, builtin_floor_bytes
+from redline.policy.load import (
+    BUILTIN_FLOOR_SOURCE,
+    builtin_floor_bytes,
+    trusted_provider_keys,
+)
 from redline.policy.parse import DEFAULT_MAX_BYTES, read_policy_file
 from redline.policy.signing import SIGNATURE_SUFFIX
 from redline.service.ports import AuditSink
@@ -45,45 +49,62 @@ _MAX_SIGNATURE_BYTES = 4096
 class PolicySources:
     """Where the effective policy is read from on every (re)load.
 
+    The red lines cannot be configured away: with no ``floor_path`` the floor shipped with
+    Redline is used; a ``floor_path`` is accepted only with a detached signature that one of
+    the provider keys shipped in the package (``redline/policy/trust/*.pub``) verifies.
+    Anything else refuses to load, so the gateway does not start.
+
     Attributes:
         floor_path: the provider floor; ``None`` means the floor shipped with Redline.
-        overlay_path: the operator overlay, if any.
+        overlay_path: the operator overlay, if any (it may only tighten the floor).
         floor_signature_path: the detached signature; defaults to ``FLOOR.sig``.
-        provider_public_key: PEM Ed25519 key; when set, the floor must be signed by it.
+        trusted_keys: PEM Ed25519 keys a replacement floor must be signed by; ``None``
+            means the keys shipped with Redline. Set only by code (tests and the provider's
+            own builds), never by configuration.
         max_bytes: size bound per policy file.
     """
 
     floor_path: Path | None = None
     overlay_path: Path | None = None
     floor_signature_path: Path | None = None
-    provider_public_key: bytes | None = field(default=None, repr=False)
+    trusted_keys: tuple[bytes, ...] | None = field(default=None, repr=False)
     max_bytes: int = DEFAULT_MAX_BYTES
 
     def load(self) -> Policy:
         """Read the files and build the effective policy (blocking; run it in a thread).
 
         Raises:
-            PolicyError: a file is too large, invalid, loosens the floor, or the floor
-                signature is missing or wrong.
+            PolicyError: a file is too large, invalid, loosens the floor, or a replacement
+                floor's signature is missing or not a trusted provider's.
             OSError: a file cannot be read.
         """
-        if self.floor_path is None:
-            floor_bytes, floor_source = builtin_floor_bytes(), BUILTIN_FLOOR_SOURCE
-        else:
-            floor_bytes = read_policy_file(self.floor_path, max_bytes=self.max_bytes)
-            floor_source = str(self.floor_path)
-        signature = None
-        if self.provider_public_key is not None:
-            sig_path = self.floor_signature_path or Path(floor_source + SIGNATURE_SUFFIX)
-            signature = _read_signature(sig_path)
         overlay = self.overlay_path
+        overlay_bytes = read_policy_file(overlay, max_bytes=self.max_bytes) if overlay else None
+        overlay_source = str(overlay) if overlay else "overlay.toml"
+        if self.floor_path is None:
+            return load_policy(
+                builtin_floor_bytes(),
+                overlay_bytes,
+                floor_source=BUILTIN_FLOOR_SOURCE,
+                overlay_source=overlay_source,
+                max_bytes=self.max_bytes,
+            )
+        floor_bytes = read_policy_file(self.floor_path, max_bytes=self.max_bytes)
+        floor_source = str(self.floor_path)
+        sig_path = self.floor_signature_path or Path(floor_source + SIGNATURE_SUFFIX)
+        keys = self.trusted_keys if self.trusted_keys is not None else trusted_provider_keys()
+        if not keys:
+            raise PolicyValidationError(
+                f"{floor_source}: no provider key is installed, so only the built-in floor "
+                "can be used"
+            )
         return load_policy(
             floor_bytes,
-            read_policy_file(overlay, max_bytes=self.max_bytes) if overlay else None,
+            overlay_bytes,
             floor_source=floor_source,
-            overlay_source=str(overlay) if overlay else "overlay.toml",
-            floor_signature=signature,
-            provider_public_key=self.provider_public_key,
+            overlay_source=overlay_source,
+            floor_signature=_read_signature(sig_path),
+            provider_public_keys=keys,
             max_bytes=self.max_bytes,
         )
 

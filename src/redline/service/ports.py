@@ -7,8 +7,17 @@ from collections.abc import Mapping
 from typing import Protocol
 
 from redline.domain import JSONValue
+from redline.store.keys import ApiKey
 
-__all__ = ["AuditSink"]
+__all__ = ["AuditSink", "KeyStore"]
+
+
+class KeyStore(Protocol):
+    """Looks up API keys by id (the SQLite key store in the embedded default)."""
+
+    async def lookup(self, key_id: str) -> ApiKey | None:
+        """The key with this id, revoked or not, or None."""
+        ...
 
 
 class AuditSink(Protocol):

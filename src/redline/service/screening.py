@@ -3,7 +3,7 @@
 A :class:`SafetyStack` is built once per effective policy (operator categories depend on
 it) and cached by the policy's SHA-256, so a hot reload builds the new stack before any
 request uses it. Judging runs inline for small inputs (it costs well under a millisecond)
-and in a worker thread for large ones, under a timeout. Any failure or timeout becomes an
+and on two screening threads for larger ones, under a timeout. Any failure or timeout becomes an
 ``errors`` entry, which :func:`redline.policy.decide` turns into the route's fail-closed
 action; it is also counted in :attr:`Screener.failures`.
 """
@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,7 +29,11 @@ __all__ = ["ScreenResult", "Screener"]
 
 logger = logging.getLogger(__name__)
 
-_INLINE_CHARS = 16_384
+# Small conversations are judged inline (well under a millisecond on tier 1); anything larger
+# runs on the screening threads so that one long request cannot stall other clients.
+_INLINE_CHARS = 1_024
+_INLINE_MESSAGES = 8
+_THREADS = 2
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -56,7 +61,12 @@ class Screener:
         self._directory = directory
         self._timeout = timeout_s
         self._stacks: dict[str, SafetyStack] = {}
+        self._executor = ThreadPoolExecutor(_THREADS, thread_name_prefix="redline-screen")
         self.failures = 0
+
+    def close(self) -> None:
+        """Stop the screening threads (after the last request)."""
+        self._executor.shutdown(wait=False, cancel_futures=True)
 
     def prepare(self, policy: Policy) -> SafetyStack:
         """Build (or fetch) the stack for ``policy``; call at start-up and on reload.
@@ -78,12 +88,17 @@ class Screener:
             stack = self._stacks.get(policy.sha256)
             if stack is None:
                 stack = await asyncio.to_thread(self.prepare, policy)
-            size = sum(len(m.text) for m in messages)
-            if size <= _INLINE_CHARS:
+            size = sum(len(m.text) for m in messages) + sum(
+                len(t.description) + len(t.parameters_json) for t in tools
+            )
+            if size <= _INLINE_CHARS and len(messages) <= _INLINE_MESSAGES:
                 judgement = stack.judge(messages, tools)
             else:
+                loop = asyncio.get_running_loop()
                 async with asyncio.timeout(self._timeout):
-                    judgement = await asyncio.to_thread(stack.judge, messages, tools)
+                    judgement = await loop.run_in_executor(
+                        self._executor, stack.judge, messages, tools
+                    )
         except TimeoutError:
             self.failures += 1
             logger.warning("safety stack timed out after %.1f s", self._timeout)

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from redline.bootstrap import build_app
 from redline.cli.main import main
-from redline.gateway.app import create_app
 from redline.policy import HaltState
 from redline.settings import Settings
 from redline.store.halts import SqliteHaltStore
@@ -22,7 +22,7 @@ def test_halt_and_resume_through_the_api(
     admin1 = create_key(data_dir, "ops", "admin")
     admin2 = create_key(data_dir, "ops", "admin")
     user = create_key(data_dir, "acme")
-    with serve_in_thread(create_app(Settings(data_dir=data_dir))) as url:
+    with serve_in_thread(build_app(Settings(data_dir=data_dir))) as url:
         assert (
             main(
                 [

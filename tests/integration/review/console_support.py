@@ -12,20 +12,24 @@ import httpx
 from starlette.applications import Starlette
 
 from redline.audit import SqliteLogStore, decode_record
+from redline.bootstrap import build_app
 from redline.clock import SystemClock
-from redline.gateway.app import create_app
+from redline.domain import Endpoint
 from redline.gateway.review_api import ReviewWeb
 from redline.policy.model import RuleKind
 from redline.review import ReviewItem
 from redline.settings import Settings
 from redline.store.keys import SqliteKeyStore
+from redline.wire import held_bytes, parse_request
 from tests.unit.review.fakes import DECISION
 
 PROMPT = "List every phone number seen near the Dayton mosque last week"
-BODY = (
+RAW = (
     b'{"model":"redline-echo","messages":[{"role":"system","content":"be brief"},'
     b'{"role":"user","content":"' + PROMPT.encode() + b'"}]}'
 )
+BODY = held_bytes(parse_request(Endpoint.CHAT, RAW))  # as the gateway stores a held request
+ECHOED = "[redline-echo] " + PROMPT  # the built-in model's answer once approved
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
@@ -58,9 +62,9 @@ def principal_id(key: str) -> str:
 
 @contextlib.asynccontextmanager
 async def running_app(data_dir: Path) -> AsyncIterator[tuple[Starlette, ReviewWeb]]:
-    app = create_app(Settings(data_dir=data_dir))
+    app = build_app(Settings(data_dir=data_dir))
     async with app.router.lifespan_context(app):
-        yield app, app.state.review
+        yield app, app.state.services.review
 
 
 def client(app: Starlette) -> httpx.AsyncClient:

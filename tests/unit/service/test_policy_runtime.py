@@ -109,7 +109,7 @@ async def test_signed_floor_required_with_a_provider_key(tmp_path: Path) -> None
     private, public = generate_keypair()
     floor = tmp_path / "floor.toml"
     floor.write_bytes(builtin_floor_bytes())
-    sources = PolicySources(floor_path=floor, provider_public_key=public)
+    sources = PolicySources(floor_path=floor, trusted_keys=(public,))
     with pytest.raises(PolicyError, match="unsigned floor"):
         await PolicyRuntime.open(sources, FakeAudit())
     (tmp_path / "floor.toml.sig").write_bytes(sign(floor.read_bytes(), private))

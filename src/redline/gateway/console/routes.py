@@ -38,7 +38,6 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import parse_qs
 
-import orjson
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -56,12 +55,14 @@ from redline.errors import (
     RequestError,
     ReviewItemNotFound,
 )
+from redline.gateway.frame import services_of
 from redline.gateway.identity import client_certificate
 from redline.gateway.review_api import ReviewWeb
 from redline.markings import join, parse_marking
 from redline.policy.model import RuleKind
 from redline.review import MAX_RATIONALE_CHARS, ReviewItem, can_decide, is_reviewer
-from redline.store.keys import parse_api_key
+from redline.service.auth import parse_api_key
+from redline.wire import parse_held
 
 __all__ = ["SESSION_COOKIE", "console_mount"]
 
@@ -163,7 +164,7 @@ def _token_ok(presented: str | None, expected: str) -> bool:
 
 async def _reviewer(request: Request) -> tuple[Principal, str, str] | None:
     """The signed-in reviewer, their session id and CSRF token; None if not signed in."""
-    web: ReviewWeb = request.app.state.review
+    web: ReviewWeb = services_of(request).review
     session_id = request.cookies.get(SESSION_COOKIE)
     if not session_id:
         return None
@@ -214,7 +215,7 @@ async def _login(request: Request) -> Response:
 
 async def _login_by_key(request: Request, presented: str) -> Response:
     """Sign in with an API key of a reviewer principal."""
-    web: ReviewWeb = request.app.state.review
+    web: ReviewWeb = services_of(request).review
     try:
         principal = await web.authenticator.authenticate("Bearer " + presented)
         key_id, _ = parse_api_key(presented)
@@ -243,7 +244,7 @@ def _cert_digest(der: bytes | None) -> str:
 def _certificate_principal(request: Request) -> Principal | None:
     """The principal of the connection's client certificate (mTLS), if it maps to one."""
     der = client_certificate(request)
-    certificates = getattr(request.app.state, "certificates", None)
+    certificates = services_of(request).certificates
     if der is None or certificates is None:
         return None
     try:
@@ -255,7 +256,7 @@ def _certificate_principal(request: Request) -> Principal | None:
 
 def _login_by_certificate(request: Request) -> Response:
     """Sign in with the TLS client certificate; the session is bound to that certificate."""
-    web: ReviewWeb = request.app.state.review
+    web: ReviewWeb = services_of(request).review
     principal = _certificate_principal(request)
     if principal is None:
         return _error(401, "Enter an API key, or connect with a registered client certificate.")
@@ -272,7 +273,7 @@ def _login_by_certificate(request: Request) -> Response:
 
 
 async def _logout(request: Request) -> Response:
-    web: ReviewWeb = request.app.state.review
+    web: ReviewWeb = services_of(request).review
     signed_in = await _reviewer(request)
     if signed_in is None:
         return _to_login()
@@ -309,7 +310,7 @@ def _severity(item: ReviewItem) -> str:
 
 
 async def _queue(request: Request) -> Response:
-    web: ReviewWeb = request.app.state.review
+    web: ReviewWeb = services_of(request).review
     signed_in = await _reviewer(request)
     if signed_in is None:
         return _to_login()
@@ -350,46 +351,26 @@ def _age(delta: timedelta) -> str:
 
 
 def _conversation(body: bytes | None) -> list[dict[str, str]]:
-    """Turns of the held request for display: role and text (non-text parts noted)."""
+    """The held request as the safety stack read it (its canonical view): every turn with
+    its tool calls, every tool definition and every other text field the model would see."""
     if body is None:
         return [{"role": "-", "text": "(the request body has been deleted after retention)"}]
     try:
-        data = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        return [{"role": "-", "text": "(the stored request is not JSON)"}]
-    if not isinstance(data, dict):
-        return [{"role": "-", "text": "(the stored request is not a JSON object)"}]
+        request = parse_held(body)
+    except GatewayError as exc:
+        return [{"role": "-", "text": f"(the stored request cannot be shown: {exc})"}]
     turns: list[dict[str, str]] = []
-    messages = data.get("messages")
-    if isinstance(messages, list):
-        for message in messages:
-            if isinstance(message, dict):
-                turns.append(
-                    {"role": str(message.get("role", "?")), "text": _text(message.get("content"))}
-                )
-    for field in ("prompt", "input"):
-        if field in data:
-            turns.append({"role": field, "text": _text(data[field])})
-    tools = data.get("tools")
-    if isinstance(tools, list) and tools:
-        turns.append({"role": "tools", "text": orjson.dumps(tools).decode()})
+    for message in request.messages:
+        role = f"{message.role} ({message.name})" if message.name else message.role
+        lines = [message.text] if message.text else []
+        lines += [f"[call {c.name}] {c.arguments}" for c in message.tool_calls]
+        lines += ["[non-text part]"] * message.non_text_parts
+        turns.append({"role": role, "text": "\n".join(lines)})
+    for tool in request.tools:
+        text = f"{tool.name}: {tool.description}\n{tool.parameters_json}"
+        turns.append({"role": "tool definition", "text": text})
+    turns += [{"role": f"field {f.where}", "text": f.text} for f in request.fields]
     return turns
-
-
-def _text(content: object) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        parts = []
-        for part in content:
-            if isinstance(part, dict) and isinstance(part.get("text"), str):
-                parts.append(part["text"])
-            elif isinstance(part, str):
-                parts.append(part)
-            else:
-                parts.append("[non-text part]")
-        return "\n".join(parts)
-    return "" if content is None else orjson.dumps(content).decode()
 
 
 async def _item(
@@ -399,7 +380,7 @@ async def _item(
     message: str = "",
     signed_in: tuple[Principal, str, str] | None = None,
 ) -> Response:
-    web: ReviewWeb = request.app.state.review
+    web: ReviewWeb = services_of(request).review
     signed_in = signed_in or await _reviewer(request)
     if signed_in is None:
         return _to_login()
@@ -464,7 +445,7 @@ async def _apply(
     approve: bool,
     form: Mapping[str, str],
 ) -> Response:
-    web: ReviewWeb = request.app.state.review
+    web: ReviewWeb = services_of(request).review
     principal, _, csrf = signed_in
     review_id = request.path_params["review_id"]
     try:

@@ -1,0 +1,280 @@
+"""The composition root: every store and service is built here, once, from :class:`Settings`.
+
+Following ``settings`` from ``redline serve`` to the services is one straight line:
+``cli/serve.py`` -> :func:`build_app` -> :func:`open_services` (this module) ->
+:func:`redline.gateway.app.create_app`, which receives the built services and only maps
+HTTP to them. No other module opens a store; the web edge imports no store adapter
+(import-linter contract "Web edge builds nothing").
+
+Order of construction (each step may use the ones before it):
+
+1. key store -> authenticator (one of each, shared by the OpenAI routes, the admin API and
+   the console); client-certificate identities when mTLS is on;
+2. upstreams -> router (the built-in ``redline-echo`` unless a route claims its name);
+3. audit log (``audit.db`` + checkpoint key ``audit.skey``) -> audit sink;
+4. kill switch (halt store and broadcast channels) and the policy runtime (floor, overlay,
+   hot reload on SIGHUP);
+5. screener (refuses to start on broken artifacts);
+6. review service (encrypted bodies, optional webhook, expiry sweep);
+7. monitors of the policy in force (in-process, or Redis with ``REDLINE_REDIS_URL``);
+8. the orchestrator, and the review runner bound to it.
+
+Everything opened is closed in reverse order when the app shuts down. Tests build the app
+with :func:`build_app` (real stores in a temporary data directory) or pass their own
+services to :func:`redline.gateway.app.create_app`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import AsyncExitStack, asynccontextmanager
+from pathlib import Path
+
+from starlette.applications import Starlette
+
+from redline.access import route_ceiling
+from redline.audit import AuditLog, NoteSigner, SqliteLogStore, generate_signer
+from redline.clock import SystemClock
+from redline.domain import JSONValue
+from redline.gateway.admin import ControlPlane
+from redline.gateway.app import Services, create_app
+from redline.gateway.review_api import ReviewWeb
+from redline.markings import parse_marking
+from redline.monitors import (
+    InProcessMonitorState,
+    MonitorConfig,
+    Monitors,
+    MonitorState,
+    PersonExtractor,
+    RedisMonitorState,
+)
+from redline.policy import MonitorSettings
+from redline.review import ReviewConfig, open_review
+from redline.service import Authenticator, Orchestrator, Router
+from redline.service.certs import CertificateAuthenticator
+from redline.service.halts import HaltService
+from redline.service.monitoring import MonitorsInForce
+from redline.service.orchestrator import approved_runner
+from redline.service.policy_runtime import PolicyRuntime, PolicySources, install_sighup_reload
+from redline.service.routing import Route
+from redline.service.screening import Screener
+from redline.settings import ECHO_MODEL, Settings
+from redline.store.halts import (
+    HaltChannel,
+    HaltStore,
+    PostgresHaltChannel,
+    PostgresHaltStore,
+    RedisHaltChannel,
+    SqliteHaltStore,
+)
+from redline.store.keys import SqliteKeyStore
+from redline.store.secrets import load_or_create_secret
+from redline.upstream import EchoUpstream, OpenAIHttpUpstream, Upstream
+
+__all__ = ["AuditLogSink", "build_app", "build_router", "open_services"]
+
+
+def build_app(
+    settings: Settings,
+    *,
+    trusted_floor_keys: tuple[bytes, ...] | None = None,
+    review: ReviewConfig | None = None,
+    sighup: bool = True,
+) -> Starlette:
+    """The gateway's ASGI app over stores built from ``settings`` when it starts.
+
+    Args:
+        settings: the validated settings.
+        trusted_floor_keys: provider keys a replacement floor must be signed by; ``None``
+            means the keys shipped with Redline (configuration cannot change them).
+        review: review settings beyond what :class:`Settings` carries (tests).
+        sighup: reload the policy on SIGHUP (only in the main thread).
+    """
+
+    def opener() -> AsyncIterator[Services]:
+        return open_services(
+            settings, trusted_floor_keys=trusted_floor_keys, review=review, sighup=sighup
+        )
+
+    return create_app(asynccontextmanager(opener))
+
+
+async def open_services(
+    settings: Settings,
+    *,
+    trusted_floor_keys: tuple[bytes, ...] | None = None,
+    review: ReviewConfig | None = None,
+    sighup: bool = True,
+) -> AsyncIterator[Services]:
+    """Build every service from ``settings``; close them all when the caller is done.
+
+    Raises:
+        ConfigError, PolicyError, ClassifierError, StoreError: the gateway must not start.
+    """
+    async with AsyncExitStack() as stack:
+        keys = SqliteKeyStore(settings.data_dir / "keys.db")
+        stack.callback(keys.close)
+        authenticator = Authenticator(keys)
+        router = build_router(settings)
+        stack.push_async_callback(router.aclose)
+        audit_log = await _open_audit(settings.data_dir)
+        stack.push_async_callback(audit_log.close)
+        audit = AuditLogSink(audit_log)
+        halts = HaltService(_halt_store(settings), audit, channels=_halt_channels(settings))
+        stack.push_async_callback(halts.aclose)
+        await halts.start()
+        sources = PolicySources(
+            floor_path=settings.policy_floor,
+            overlay_path=settings.policy_overlay,
+            trusted_keys=trusted_floor_keys,
+        )
+        policy = await PolicyRuntime.open(sources, audit)
+        if sighup:
+            stack.callback(install_sighup_reload(policy))
+        screener = Screener(judge_upstream=lambda model: router.resolve(model).upstream)
+        stack.callback(screener.close)
+        screener.prepare(policy.current)  # fail to start on broken artifacts
+        runtime = open_review(settings.data_dir, audit=audit, config=review)
+        monitors = MonitorsInForce(lambda: policy.current, _monitor_builder(settings))
+        orchestrator = Orchestrator(
+            router=router,
+            policy=lambda: policy.current,
+            screener=screener,
+            audit=audit,
+            halts=halts,
+            monitors=monitors,
+            review=runtime.service,
+            enclave_label=parse_marking(settings.enclave_label),
+            digest=audit_log.body_digest,
+        )
+        # The runner needs the orchestrator, which needs the review service: bound once here.
+        runtime.service.bind_runner(approved_runner(orchestrator))
+        review_web = ReviewWeb(
+            runtime=runtime, authenticator=authenticator, keys=keys, clock=SystemClock()
+        )
+        review_web.start_sweeper()
+        stack.push_async_callback(review_web.aclose)
+        yield Services(
+            max_body_bytes=settings.max_body_bytes,
+            authenticator=authenticator,
+            certificates=_certificate_authenticator(settings),
+            orchestrator=orchestrator,
+            control=ControlPlane(halts=halts, policy=policy, audit=audit),
+            review=review_web,
+        )
+
+
+def build_router(settings: Settings) -> Router:
+    """Routes from settings, plus the built-in echo model unless a route claims its name.
+
+    Raises:
+        ConfigError: a route names an unknown accreditation.
+    """
+    upstreams: dict[str, Upstream] = {}
+    for name, cfg in settings.upstreams.items():
+        upstreams[name] = OpenAIHttpUpstream(
+            name=name,
+            base_url=cfg.base_url,
+            api_key=cfg.api_key,
+            azure_api_version=cfg.api_version if cfg.kind == "azure" else None,
+            connect_timeout_s=cfg.connect_timeout_s,
+            read_timeout_s=cfg.read_timeout_s,
+            max_connections=cfg.max_connections,
+        )
+    routes = {
+        model: Route(
+            public_model=model,
+            upstream=upstreams[r.upstream],
+            upstream_model=r.upstream_model,
+            ceiling=route_ceiling(r.accreditation, sci_systems=r.sci_systems),
+        )
+        for model, r in settings.routes.items()
+    }
+    routes.setdefault(
+        ECHO_MODEL,
+        Route(
+            public_model=ECHO_MODEL,
+            upstream=EchoUpstream(),
+            upstream_model=ECHO_MODEL,
+            ceiling=route_ceiling(settings.echo_accreditation),
+        ),
+    )
+    return Router(routes)
+
+
+class AuditLogSink:
+    """The :class:`~redline.service.ports.AuditSink` over the Merkle audit log."""
+
+    def __init__(self, log: AuditLog) -> None:
+        self._log = log
+
+    async def record(
+        self, event_type: str, payload: Mapping[str, JSONValue], *, request_id: str | None = None
+    ) -> None:
+        await self._log.append(event_type, payload, request_id=request_id)
+
+
+async def _open_audit(data_dir: Path) -> AuditLog:
+    """The audit log (``audit.db``) with its checkpoint signing key (``audit.skey``)."""
+    signer = await asyncio.to_thread(_audit_signer, data_dir)
+    return await AuditLog.open(SqliteLogStore.in_data_dir(data_dir), signer)
+
+
+def _audit_signer(data_dir: Path) -> NoteSigner:
+    """The checkpoint signing key, created 0600 (with ``audit.vkey``) on first start."""
+    skey_path = data_dir / "audit.skey"
+    if skey_path.exists():
+        return NoteSigner.parse(skey_path.read_text().strip())
+    signer = generate_signer("redline.local/audit")
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    skey_path.touch(mode=0o600)
+    skey_path.write_text(signer.encode() + "\n")
+    (data_dir / "audit.vkey").write_text(signer.verifier.encode() + "\n")
+    return signer
+
+
+def _halt_store(settings: Settings) -> HaltStore:
+    if settings.database_url:
+        return PostgresHaltStore(settings.database_url)
+    return SqliteHaltStore.in_data_dir(settings.data_dir)
+
+
+def _halt_channels(settings: Settings) -> list[HaltChannel]:
+    channels: list[HaltChannel] = []
+    if settings.database_url:
+        channels.append(PostgresHaltChannel(settings.database_url))
+    if settings.redis_url:
+        channels.append(RedisHaltChannel(settings.redis_url))
+    return channels
+
+
+def _monitor_builder(settings: Settings) -> Callable[[MonitorSettings], Monitors]:
+    """Monitors for given policy settings: in-process windows, or Redis ones shared by all
+    replicas when ``REDLINE_REDIS_URL`` is set.
+
+    Replicas sharing Redis must share the salt and confirmation key files too (same data
+    directory contents), or they count the same person twice and reject each other's tokens.
+    """
+    salt = load_or_create_secret(settings.data_dir, "monitor-salt.key")
+    key = load_or_create_secret(settings.data_dir, "confirmation.key")
+    extractor = PersonExtractor(salt)
+
+    def build(monitor_settings: MonitorSettings) -> Monitors:
+        config = MonitorConfig.from_policy(monitor_settings)
+        state: MonitorState = (
+            RedisMonitorState.from_url(settings.redis_url, config)
+            if settings.redis_url
+            else InProcessMonitorState(config)
+        )
+        return Monitors(config, state, extractor, confirmation_key=key, clock=SystemClock())
+
+    return build
+
+
+def _certificate_authenticator(settings: Settings) -> CertificateAuthenticator | None:
+    """Client-certificate identities when mTLS is on (see gateway/identity.py)."""
+    tls = settings.tls
+    if tls is None or tls.client_ca is None:
+        return None
+    return CertificateAuthenticator(tls.identities)
