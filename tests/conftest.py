@@ -22,6 +22,7 @@ MOCK_MODELS = (
     "mock-break",
     "mock-endless",
     "mock-rogue",
+    "mock-script",
 )
 
 

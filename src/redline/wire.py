@@ -226,7 +226,7 @@ def _load_object(raw: bytes) -> JSONObject:
             raw.decode("utf-8")
         except UnicodeDecodeError:
             raise RequestError("the request body is not valid UTF-8") from None
-        if "recursion" in str(exc).lower():
+        if "recursion" in str(exc).lower() or "depth" in str(exc).lower():
             raise RequestTooComplex(f"the request body nests too deeply ({exc})") from None
         raise RequestError(f"the request body is not valid JSON: {exc}") from None
     if not isinstance(value, dict):

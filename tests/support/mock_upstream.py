@@ -10,6 +10,9 @@ Behaviour is chosen by the model name the gateway forwards:
 * ``mock-rogue``: answers any prompt with a red-line instruction (output screening tests).
 * ``mock-endless``: streams a chunk every 50 ms until the client goes away; records that
   the connection was closed (``Recorder.cancelled``).
+* ``mock-script``: answers with the next reply a test put in ``Recorder.script``: a
+  ``message`` dict (the whole reply's ``choices[0].message``) or a ``deltas`` list (streamed
+  ``choices[0].delta`` objects, one chunk each).
 
 Every request body received is recorded so tests can check pass-through.
 """
@@ -41,6 +44,7 @@ class Recorder:
     headers: list[dict[str, str]] = field(default_factory=list)
     cancelled: asyncio.Event | None = None
     cancelled_count: int = 0
+    script: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _chunk(model: str, delta: dict[str, Any], finish: str | None = None) -> bytes:
@@ -68,6 +72,8 @@ def create_mock_upstream(recorder: Recorder) -> Starlette:
             return Response(b"internal kaboom", status_code=500)
         if model == "mock-slow":
             await asyncio.sleep(SLOW_S)
+        if model == "mock-script":
+            return _scripted(model, recorder.script.pop(0), stream=bool(body.get("stream")))
         last = body["messages"][-1]
         text = "mock: " + str(last.get("content"))
         if model == "mock-rogue":  # an upstream that answers with a red-line instruction
@@ -151,6 +157,22 @@ def create_mock_upstream(recorder: Recorder) -> Starlette:
             Route("/v1/embeddings", embeddings, methods=["POST"]),
         ]
     )
+
+
+def _scripted(model: str, reply: dict[str, Any], *, stream: bool) -> Response:
+    if not stream:
+        choice = {"index": 0, "message": reply["message"], "finish_reason": "stop"}
+        data = {"id": "chatcmpl-mock", "object": "chat.completion", "created": 1, "model": model}
+        data["choices"] = [choice]
+        return Response(orjson.dumps(data), media_type="application/json")
+
+    async def events() -> AsyncIterator[bytes]:
+        for delta in reply["deltas"]:
+            yield _chunk(model, delta)
+        yield _chunk(model, {}, "stop")
+        yield b"data: [DONE]\n\n"
+
+    return StreamingResponse(events(), media_type="text/event-stream")
 
 
 async def _stream(

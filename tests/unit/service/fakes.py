@@ -1,51 +1,16 @@
-"""Fakes at the seams of the service package: halt store, channel, audit sink, clock."""
+"""Fakes at the seams of the kill switch: halt store and broadcast channel (the clock and
+the audit sink are the shared ones in ``tests/fakes.py``)."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from collections.abc import Sequence
 
-from redline.domain import JSONValue
-from redline.errors import AuditStoreError, StoreError
+from redline.errors import StoreError
 from redline.store.halts import OnVersion, StoredHalts
+from tests.fakes import FakeAudit, FakeClock
 
-
-class FakeClock:
-    """A clock that moves only when told to."""
-
-    def __init__(self, start: datetime | None = None) -> None:
-        self.current = start or datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-        self.mono = 0.0
-
-    def now(self) -> datetime:
-        return self.current
-
-    def monotonic(self) -> float:
-        return self.mono
-
-    def advance(self, seconds: float) -> None:
-        self.current += timedelta(seconds=seconds)
-        self.mono += seconds
-
-
-@dataclass
-class FakeAudit:
-    """Records events in memory; ``failing`` makes every record raise."""
-
-    events: list[tuple[str, dict[str, JSONValue]]] = field(default_factory=list)
-    failing: bool = False
-
-    async def record(
-        self, event_type: str, payload: Mapping[str, JSONValue], *, request_id: str | None = None
-    ) -> None:
-        if self.failing:
-            raise AuditStoreError("audit log down")
-        self.events.append((event_type, dict(payload)))
-
-    def types(self) -> list[str]:
-        return [t for t, _ in self.events]
+__all__ = ["FakeAudit", "FakeChannel", "FakeClock", "FakeHaltStore"]
 
 
 class FakeHaltStore:
