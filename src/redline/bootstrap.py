@@ -135,7 +135,7 @@ async def open_services(
         screener = Screener(judge_upstream=lambda model: router.resolve(model).upstream)
         stack.callback(screener.close)
         screener.prepare(policy.current)  # fail to start on broken artifacts
-        runtime = open_review(settings.data_dir, audit=audit, config=review)
+        runtime = open_review(settings.data_dir, audit=audit, config=review or _review(settings))
         monitors = MonitorsInForce(lambda: policy.current, _monitor_builder(settings))
         orchestrator = Orchestrator(
             router=router,
@@ -232,6 +232,14 @@ def _audit_signer(data_dir: Path) -> NoteSigner:
     skey_path.write_text(signer.encode() + "\n")
     (data_dir / "audit.vkey").write_text(signer.verifier.encode() + "\n")
     return signer
+
+
+def _review(settings: Settings) -> ReviewConfig:
+    return ReviewConfig(
+        retention_s=settings.review_retention_s,
+        webhook_url=settings.review_webhook_url,
+        webhook_secret=settings.review_webhook_secret,
+    )
 
 
 def _halt_store(settings: Settings) -> HaltStore:

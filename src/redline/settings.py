@@ -28,6 +28,11 @@ is TOML::
                                                  # another floor must carry floor.toml.sig
                                                  # by a provider key shipped in the package
 
+    [review]                                      # held requests awaiting reviewers
+    retention_s = 604800                          # keep bodies/answers after a decision
+    webhook_url = "https://soc.example/redline"   # POST signed review events (optional)
+    webhook_secret_env = "REDLINE_WEBHOOK_KEY"    # HMAC key, from the environment
+
     [tls]                                         # serve HTTPS (``redline serve``)
     certfile = "/etc/redline/server.pem"          # server certificate chain (PEM)
     keyfile = "/etc/redline/server.key"           # optional when certfile holds the key
@@ -147,6 +152,9 @@ class Settings:
     database_url: str | None = field(default=None, repr=False)
     echo_accreditation: str = "IL5"
     tls: TlsConfig | None = None
+    review_retention_s: int = 7 * 24 * 3600
+    review_webhook_url: str | None = None
+    review_webhook_secret: bytes | None = field(default=None, repr=False)
 
     @classmethod
     def load(
@@ -174,6 +182,7 @@ class Settings:
                 "signed by a provider key shipped with Redline (redline/policy/trust/)"
             )
         policy = _table(doc, "policy", {"floor", "overlay"})
+        review = _table(doc, "review", {"retention_s", "webhook_url", "webhook_secret_env"})
         upstreams = _parse_upstreams(doc, environ)
         routes = _parse_routes(doc, upstreams)
         tls = _parse_tls(doc)
@@ -201,6 +210,9 @@ class Settings:
             redis_url=environ.get("REDLINE_REDIS_URL") or None,
             database_url=environ.get("REDLINE_DATABASE_URL") or None,
             tls=tls,
+            review_retention_s=_int(review, "retention_s", "review") or 7 * 24 * 3600,
+            review_webhook_url=_str(review, "webhook_url", "review"),
+            review_webhook_secret=_secret(review, "webhook_secret_env", "review", environ),
         )
         settings.validate()
         return settings
@@ -220,10 +232,27 @@ class Settings:
             raise ConfigError(
                 f"server.max_body_bytes must be at least 1024, got {self.max_body_bytes}"
             )
+        if self.review_webhook_url and not self.review_webhook_secret:
+            raise ConfigError("review.webhook_url needs review.webhook_secret_env (HMAC key)")
+        if self.review_retention_s <= 0:
+            raise ConfigError("review.retention_s must be positive")
         if self.log_level not in {"debug", "info", "warning", "error"}:
             raise ConfigError(
                 f"REDLINE_LOG_LEVEL must be debug|info|warning|error, got {self.log_level!r}"
             )
+
+
+def _secret(
+    table: Mapping[str, object], key: str, where: str, environ: Mapping[str, str]
+) -> bytes | None:
+    """A secret read from the environment variable the configuration names."""
+    name = _str(table, key, where)
+    if name is None:
+        return None
+    value = environ.get(name)
+    if not value:
+        raise ConfigError(f"{where}.{key}: the environment variable {name} is not set")
+    return value.encode()
 
 
 def default_data_dir(environ: Mapping[str, str]) -> Path:
@@ -249,7 +278,7 @@ def _read_config(path: Path) -> dict[str, object]:
         doc = tomllib.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
-    unknown = set(doc) - {"server", "upstreams", "routes", "policy", "tls"}
+    unknown = set(doc) - {"server", "upstreams", "routes", "policy", "tls", "review"}
     if unknown:
         raise ConfigError(f"{path}: unknown top-level key(s): {', '.join(sorted(unknown))}")
     return doc

@@ -85,6 +85,9 @@ class MonitorConfig:
         effector_patterns: fnmatch patterns of effector tool names (policy + extras).
         min_effector_interval_s: two confirmed effector calls closer than this are held
             for review (policy ``closed_loop.min_interval_s``).
+        max_unattended_calls: more effector calls than this since the last user turn (the
+            conversation's history plus the response) are held for review, confirmed or
+            not (policy ``closed_loop.max_unattended_calls``).
         cadence_gaps: how many recent inter-arrival gaps the cadence statistics use.
         cadence_min_gaps: fewer gaps than this never count as a machine cadence.
         cadence_max_cv: coefficient of variation below which arrivals are "regular".
@@ -124,6 +127,7 @@ class MonitorConfig:
         *DEFAULT_EXTRA_EFFECTORS,
     )
     min_effector_interval_s: float = 5.0
+    max_unattended_calls: int = 1
     cadence_gaps: int = 16
     cadence_min_gaps: int = 8
     cadence_max_cv: float = 0.15
@@ -197,6 +201,7 @@ class MonitorConfig:
             bulk_min_records=settings.bulk_records.min_records,
             effector_patterns=patterns,
             min_effector_interval_s=settings.closed_loop.min_interval_s,
+            max_unattended_calls=settings.closed_loop.max_unattended_calls,
         )
         try:
             return replace(base, **overrides)  # type: ignore[arg-type]

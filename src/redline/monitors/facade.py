@@ -45,7 +45,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from redline.clock import Clock, rfc3339
-from redline.domain import ChatRequest, JSONObject, JSONValue, ToolCall, Verdict
+from redline.domain import ChatRequest, JSONObject, JSONValue, Message, ToolCall, Verdict
 from redline.monitors.bulk import count_records
 from redline.monitors.config import MonitorConfig
 from redline.monitors.confirmation import CONFIRMATION_ARGUMENT, verify_token
@@ -153,15 +153,8 @@ class Monitors:
     ) -> list[Verdict]:
         cfg = self.config
         worst: tuple[float, str] | None = None
-        by_window = {w.window_s: w for w in cfg.windows}
         for c in counts:
-            window = by_window[c.window_s]
-            review, block = (
-                (window.review_at, window.block_at)
-                if c.scope is Scope.PRINCIPAL
-                else (window.tenant_review_at, window.tenant_block_at)
-            )
-            effective = c.effective(cfg.unknown_weight, cfg.foreign_weight)
+            effective, review, block = self._judge_window(c)
             if effective < review:
                 continue
             if effective >= block:
@@ -188,6 +181,18 @@ class Monitors:
                 evidence=(worst[1], f"examples=hmac-sha256:{examples}"),
             )
         ]
+
+    def _judge_window(self, count: WindowCount) -> tuple[float, int, int]:
+        """The one threshold rule of a window count: (effective count, review at, block at),
+        used by enforcement and by the admin snapshot alike."""
+        cfg = self.config
+        window = next(w for w in cfg.windows if w.window_s == count.window_s)
+        review, block = (
+            (window.review_at, window.block_at)
+            if count.scope is Scope.PRINCIPAL
+            else (window.tenant_review_at, window.tenant_block_at)
+        )
+        return count.effective(cfg.unknown_weight, cfg.foreign_weight), review, block
 
     def _bulk_verdicts(
         self, records: int, instructions: str, persons: Sequence[PersonRef]
@@ -315,12 +320,15 @@ class Monitors:
         now: datetime,
         *,
         confirmation: str | None = None,
+        history: Sequence[Message] = (),
     ) -> list[Verdict]:
         """Verdicts for the tool calls in a model response.
 
         Every effector call needs a valid, unused human-confirmation token (from its
         ``human_confirmation_token`` argument or the header ``confirmation``), else it is
-        blocked; the token is consumed.
+        blocked; the token is consumed. More effector calls than ``max_unattended_calls``
+        since the last user turn of ``history`` (the request's messages) plus this
+        response are held for review.
 
         Raises:
             StoreError: the shared state failed (fail closed).
@@ -362,7 +370,31 @@ class Monitors:
                         ),
                     )
                 )
+        out += self._unattended(tool_calls, history)
         return out
+
+    def _unattended(
+        self, tool_calls: Sequence[ToolCall], history: Sequence[Message]
+    ) -> list[Verdict]:
+        since_user = 0
+        for message in reversed(history):
+            if message.role == "user":
+                break
+            since_user += sum(1 for c in message.tool_calls if self.is_effector(c.name))
+        calls = since_user + sum(1 for c in tool_calls if self.is_effector(c.name))
+        if calls <= self.config.max_unattended_calls:
+            return []
+        return [
+            Verdict(
+                category=AUTONOMOUS_WEAPONS,
+                score=self.config.review_score,
+                source=_LOOP,
+                evidence=(
+                    f"closed_loop: {calls} effector calls since the last user turn "
+                    f"(max_unattended_calls={self.config.max_unattended_calls})",
+                ),
+            )
+        ]
 
     # --- admin ------------------------------------------------------------------------------
 
@@ -370,17 +402,9 @@ class Monitors:
         """Current window counts of a principal (and its tenant), for the admin API."""
         now = self._clock.now()
         counts = await self._state.counts(principal, tenant, _ts(now))
-        cfg = self.config
-        by_window = {w.window_s: w for w in cfg.windows}
         rows: list[JSONValue] = []
         for c in counts:
-            w = by_window[c.window_s]
-            review, block = (
-                (w.review_at, w.block_at)
-                if c.scope is Scope.PRINCIPAL
-                else (w.tenant_review_at, w.tenant_block_at)
-            )
-            effective = c.effective(cfg.unknown_weight, cfg.foreign_weight)
+            effective, review, block = self._judge_window(c)
             status = "block" if effective >= block else "review" if effective >= review else "ok"
             rows.append(
                 {

@@ -348,6 +348,7 @@ class Orchestrator:
                 list(output.tool_calls),
                 self._clock.now(),
                 confirmation=answering.ctx.confirmation,
+                history=request.messages,
             )
         decision = decide(
             policy, verdicts, errors=screened.errors, route=policy.route_for(request.model)

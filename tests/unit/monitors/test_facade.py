@@ -6,7 +6,7 @@ import json
 import re
 from dataclasses import replace
 
-from redline.domain import ToolCall, Verdict
+from redline.domain import Message, ToolCall, Verdict
 from redline.monitors import (
     InProcessMonitorState,
     MonitorConfig,
@@ -273,3 +273,26 @@ async def test_snapshot_shape(monitors: Monitors, clock: FrozenClock) -> None:
          "distinct_foreign": 0, "effective": 30.0, "review_at": 100, "block_at": 400,
          "status": "ok"},
     ]  # fmt: skip
+
+
+async def test_too_many_effector_calls_without_a_human_turn_are_held(monitors: Monitors) -> None:
+    args = '{"target": "T-9"}'
+    call = ToolCall(name="fire_weapon", arguments=args)
+    earlier = Message(role="assistant", text="", tool_calls=(call,))
+    history = (Message(role="user", text="go"), earlier, Message(role="tool", text="done"))
+    confirmed = token("fire_weapon", args, 0.0)
+    verdicts = await monitors.observe_response(
+        "op", "t", "r", [call], at(100), confirmation=confirmed, history=history
+    )
+    (held,) = [v for v in verdicts if "since the last user turn" in v.evidence[0]]
+    assert held.category == AW
+    assert "2 effector calls" in held.evidence[0]
+    # A human turn in between resets the count.
+    again = token("fire_weapon", args, 300.0)
+    fresh = (*history, Message(role="user", text="again"))
+    assert (
+        await monitors.observe_response(
+            "op", "t", "r", [call], at(300), confirmation=again, history=fresh
+        )
+        == []
+    )
