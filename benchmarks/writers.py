@@ -1,0 +1,234 @@
+"""Leave-one-writer-out evaluation of the tier-1 head.
+
+Every training batch (``data/screening/batch_*.jsonl``) is written by one writer from one
+perspective. For each batch, tier 1 is fitted on all the *other* batches (same code and
+settings as ``redline train``: :func:`redline.screening.train_tier1.train_tier1` over the
+served static embeddings and factor features; no distillation, no tier 2) and measured on
+the held-out batch: recall per red line (a red-line item is caught when any red-line
+probability reaches the review threshold, as in ``redline eval``) and the false-positive
+rate on its lawful items (all of them, and the hard negatives alone). The worst writer is
+named. Finally one head fitted on every training batch is measured on the independent
+held-out test writers (``test_f.jsonl`` and ``test_w*.jsonl``), which are never trained on.
+
+This measures generalisation to an unseen writer, which in-distribution figures overstate.
+Tier 1 alone is measured (tier 2 would need a fine-tune per fold), so the figures are a
+lower bound on the full stack's recall at the same threshold.
+
+Run: .venv/bin/python benchmarks/writers.py [--quick] [--writers k,l] [--threshold 0.5]
+     [--json OUT.json]
+``--quick`` holds out only the newest writers (batches k-v) and skips hard-negative
+splits per tag. Needs the ``train`` extra (scikit-learn, scipy).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _util import ROOT
+
+sys.path.insert(0, str(ROOT / "src"))
+from redline.screening.artifacts import ARTIFACTS_DIR
+from redline.screening.dataset import Example, load_examples
+from redline.screening.embedder import StaticEmbedder
+from redline.screening.features import FeatureVector, Featurizer
+from redline.screening.linear import LinearHead
+from redline.screening.train_tier1 import featurize, train_tier1
+from redline.screening.training import CLASSES, training_files
+
+DATA = ROOT / "data" / "screening"
+RED_LINES = CLASSES[1:]
+QUICK_WRITERS = tuple("klmnopqrstuv")
+
+
+def _caught(head: LinearHead, feature: FeatureVector, threshold: float) -> bool:
+    probs = head.probabilities(feature)
+    return max(probs[c] for c in RED_LINES) >= threshold
+
+
+def measure(
+    head: LinearHead,
+    examples: list[Example],
+    features: list[FeatureVector],
+    threshold: float,
+) -> dict[str, Any]:
+    """Recall per red line, FP rate on lawful items and on hard negatives, per-language FP/recall."""
+    hits: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    lang: dict[str, list[int]] = defaultdict(
+        lambda: [0, 0, 0, 0]
+    )  # pos caught, pos, neg flagged, neg
+    for example, feature in zip(examples, features, strict=True):
+        flagged = _caught(head, feature, threshold)
+        key = example.label if example.label in RED_LINES else "allow"
+        hits[key][0] += int(flagged)
+        hits[key][1] += 1
+        if key == "allow" and "hard_negative" in example.tags:
+            hits["hard_negative"][0] += int(flagged)
+            hits["hard_negative"][1] += 1
+        row = lang[example.lang or "?"]
+        if key == "allow":
+            row[2] += int(flagged)
+            row[3] += 1
+        else:
+            row[0] += int(flagged)
+            row[1] += 1
+    out: dict[str, Any] = {"items": len(examples)}
+    out["recall"] = {c: _ratio(hits[c]) for c in RED_LINES}
+    out["fp_rate"] = _ratio(hits["allow"])
+    out["fp_rate_hard_negative"] = _ratio(hits["hard_negative"])
+    out["counts"] = {k: v[1] for k, v in hits.items()}
+    out["by_lang"] = {
+        k: {"recall": _ratio(v[:2]), "fp_rate": _ratio(v[2:]), "pos": v[1], "neg": v[3]}
+        for k, v in sorted(lang.items())
+    }
+    return out
+
+
+def _ratio(pair: list[int]) -> float | None:
+    return round(pair[0] / pair[1], 4) if pair[1] else None
+
+
+def _fmt(value: object) -> str:
+    return "—" if value is None else f"{value:.2f}" if isinstance(value, float) else str(value)
+
+
+def _load(featurizer: Featurizer) -> dict[str, tuple[list[Example], list[FeatureVector]]]:
+    by_batch: dict[str, tuple[list[Example], list[FeatureVector]]] = {}
+    for path in training_files(DATA):
+        examples = load_examples([path])
+        by_batch[path.stem] = (examples, featurize(featurizer, examples))
+    return by_batch
+
+
+def _leave_one_out(
+    by_batch: dict[str, tuple[list[Example], list[FeatureVector]]],
+    held: list[str],
+    threshold: float,
+) -> dict[str, dict[str, Any]]:
+    lowo: dict[str, dict[str, Any]] = {}
+    for name in held:
+        t0 = time.perf_counter()
+        train_x = [f for other, (_, fs) in by_batch.items() if other != name for f in fs]
+        train_y = [e.label for other, (es, _) in by_batch.items() if other != name for e in es]
+        head = train_tier1(train_x, train_y, CLASSES)
+        examples, feats = by_batch[name]
+        lowo[name] = m = measure(head, examples, feats, threshold)
+        r = m["recall"]
+        print(
+            f"{name}: recall surv {_fmt(r['mass_domestic_surveillance'])} weap "
+            f"{_fmt(r['autonomous_weapons'])} dec {_fmt(r['high_stakes_automated_decisions'])} "
+            f"| FP {_fmt(m['fp_rate'])} (hard {_fmt(m['fp_rate_hard_negative'])}) "
+            f"[{time.perf_counter() - t0:.0f}s]",
+            flush=True,
+        )
+    return lowo
+
+
+def _worst_recall(item: tuple[str, dict[str, Any]]) -> float:
+    recalls = [v for v in item[1]["recall"].values() if v is not None]
+    return min(recalls) if recalls else 1.0
+
+
+def _test_writers(
+    featurizer: Featurizer,
+    by_batch: dict[str, tuple[list[Example], list[FeatureVector]]],
+    threshold: float,
+) -> dict[str, Any]:
+    all_x = [f for _, feats in by_batch.values() for f in feats]
+    all_y = [e.label for examples, _ in by_batch.values() for e in examples]
+    head = train_tier1(all_x, all_y, CLASSES)
+    tests: dict[str, Any] = {}
+    for path in sorted(DATA.glob("test_*.jsonl")):
+        if path.name == "test_cbrn.jsonl":
+            continue
+        examples = load_examples([path])
+        tests[path.stem] = measure(head, examples, featurize(featurizer, examples), threshold)
+    return tests
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="hold out only batches k-v")
+    parser.add_argument("--writers", default="", help="comma-separated batch letters to hold out")
+    parser.add_argument("--threshold", type=float, default=0.5, help="review threshold")
+    parser.add_argument("--no-test", action="store_true", help="skip the test-writer figures")
+    parser.add_argument("--json", type=Path, default=None, help="also write figures here")
+    args = parser.parse_args()
+
+    started = time.perf_counter()
+    embedder = StaticEmbedder(
+        ARTIFACTS_DIR / "tokenizer.json", ARTIFACTS_DIR / "static_embeddings.npy"
+    )
+    featurizer = Featurizer(embedder)
+    by_batch = _load(featurizer)
+    print(
+        f"featurised {sum(len(v[0]) for v in by_batch.values())} training items from "
+        f"{len(by_batch)} batches in {time.perf_counter() - started:.0f}s",
+        flush=True,
+    )
+    if args.writers:
+        held = [f"batch_{w.strip()}" for w in args.writers.split(",") if w.strip()]
+    elif args.quick:
+        held = [f"batch_{w}" for w in QUICK_WRITERS]
+    else:
+        held = list(by_batch)
+    held = [h for h in held if h in by_batch]
+
+    results: dict[str, Any] = {"threshold": args.threshold}
+    lowo = _leave_one_out(by_batch, held, args.threshold)
+    results["leave_one_writer_out"] = lowo
+    if lowo:
+        worst = min(lowo.items(), key=_worst_recall)
+        worst_fp = max(lowo.items(), key=lambda kv: kv[1]["fp_rate"] or 0.0)
+        results["worst_writer_recall"] = {"batch": worst[0], "min_recall": _worst_recall(worst)}
+        results["worst_writer_fp"] = {"batch": worst_fp[0], "fp_rate": worst_fp[1]["fp_rate"]}
+    if not args.no_test:
+        t0 = time.perf_counter()
+        results["held_out_test_writers"] = _test_writers(featurizer, by_batch, args.threshold)
+        print(f"fitted on all batches and measured test writers [{time.perf_counter() - t0:.0f}s]")
+
+    print()
+    print(report_markdown(results))
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    print(f"\ntotal {time.perf_counter() - started:.0f}s")
+    return 0
+
+
+def report_markdown(results: dict[str, Any]) -> str:
+    lines = [
+        f"Tier 1 only, review threshold {results['threshold']}.",
+        "",
+        "| held out | items | recall surveillance | recall weapons | recall decisions | FP lawful | FP hard negatives |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    sections = list(results.get("leave_one_writer_out", {}).items())
+    sections += [
+        (f"**{k}** (test)", v) for k, v in results.get("held_out_test_writers", {}).items()
+    ]
+    for name, m in sections:
+        r = m["recall"]
+        lines.append(
+            f"| {name} | {m['items']} | {_fmt(r['mass_domestic_surveillance'])} | "
+            f"{_fmt(r['autonomous_weapons'])} | {_fmt(r['high_stakes_automated_decisions'])} | "
+            f"{_fmt(m['fp_rate'])} | {_fmt(m['fp_rate_hard_negative'])} |"
+        )
+    if "worst_writer_recall" in results:
+        w = results["worst_writer_recall"]
+        f = results["worst_writer_fp"]
+        lines += [
+            "",
+            f"Worst writer by recall: {w['batch']} (lowest per-red-line recall {_fmt(w['min_recall'])}); "
+            f"by false positives: {f['batch']} ({_fmt(f['fp_rate'])}).",
+        ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
