@@ -57,7 +57,7 @@ from redline.service.halts import HaltService
 from redline.service.monitoring import MonitorsInForce
 from redline.service.orchestrator import approved_runner
 from redline.service.policy_runtime import PolicyRuntime, PolicySources, install_sighup_reload
-from redline.service.routing import Route
+from redline.service.routing import ModelRoute
 from redline.service.screening import Screener
 from redline.settings import ECHO_MODEL, Settings
 from redline.store.halts import (
@@ -183,7 +183,7 @@ def build_router(settings: Settings) -> Router:
             max_connections=cfg.max_connections,
         )
     routes = {
-        model: Route(
+        model: ModelRoute(
             public_model=model,
             upstream=upstreams[r.upstream],
             upstream_model=r.upstream_model,
@@ -193,7 +193,7 @@ def build_router(settings: Settings) -> Router:
     }
     routes.setdefault(
         ECHO_MODEL,
-        Route(
+        ModelRoute(
             public_model=ECHO_MODEL,
             upstream=EchoUpstream(),
             upstream_model=ECHO_MODEL,

@@ -12,10 +12,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TypeAlias
+from typing import Protocol, TypeAlias
 
 __all__ = [
     "Action",
+    "AuditSink",
     "ChatRequest",
     "Decision",
     "Endpoint",
@@ -170,3 +171,19 @@ class Decision:
     evidence: tuple[str, ...] = ()
     policy_sha256: str = ""
     reason: str = ""
+
+
+class AuditSink(Protocol):
+    """Where decisions and administrative actions are recorded (the audit log).
+
+    The one port every recording component (orchestrator, kill switch, policy runtime,
+    review service) depends on. ``record`` returns only once the event is durable; it raises
+    :class:`redline.errors.AuditStoreError` when it cannot be, and callers then refuse
+    (fail closed) instead of acting unrecorded.
+    """
+
+    async def record(
+        self, event_type: str, payload: Mapping[str, JSONValue], *, request_id: str | None = None
+    ) -> None:
+        """Durably append one event."""
+        ...

@@ -24,8 +24,8 @@ from redline.monitors.confirmation import (
     issue_token,
     verify_token,
 )
-from redline.monitors.facade import Monitors
 from redline.monitors.memory import InProcessMonitorState
+from redline.monitors.observe import Monitors
 from redline.monitors.persons import (
     Extraction,
     IdentifierKind,

@@ -25,7 +25,8 @@ from redline.review.model import (
     ReviewItem,
     ReviewState,
 )
-from redline.review.queue import (
+from redline.review.runtime import ReviewConfig, ReviewRuntime, open_review
+from redline.review.service import (
     AuditSink,
     Notifier,
     ReviewQueue,
@@ -33,7 +34,6 @@ from redline.review.queue import (
     ReviewStatus,
     RunApproved,
 )
-from redline.review.runtime import ReviewConfig, ReviewRuntime, open_review
 from redline.review.sqlite import SqliteReviewQueue
 from redline.review.webhook import Webhook, sign, verify_signature
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from redline.clock import Clock
 from redline.errors import GatewayError
 from redline.review.crypto import BodyCipher, load_or_create_key
-from redline.review.queue import AuditSink, ReviewService, RunApproved
+from redline.review.service import AuditSink, ReviewService, RunApproved
 from redline.review.sqlite import SqliteReviewQueue
 from redline.review.webhook import Webhook
 

@@ -54,7 +54,7 @@ _SCHEMA = (
 
 
 class SqliteReviewQueue:
-    """The :class:`redline.review.queue.ReviewQueue` on SQLite."""
+    """The :class:`redline.review.service.ReviewQueue` on SQLite."""
 
     def __init__(self, path: Path) -> None:
         """Open (creating) the database.

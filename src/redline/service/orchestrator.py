@@ -54,7 +54,7 @@ from redline.policy import Policy, RuleKind, decide, effective_ceiling
 from redline.review import ReviewItem, ReviewService, RunApproved
 from redline.service.halts import HaltService
 from redline.service.ports import AuditSink
-from redline.service.routing import Route, Router
+from redline.service.routing import ModelRoute, Router
 from redline.service.screening import Screener, ScreenResult
 from redline.wire import (
     Reply,
@@ -244,7 +244,7 @@ class Orchestrator:
             raise AccessDenied(result.message)
         return label
 
-    async def _forward(self, answering: _Answering, route: Route) -> Outcome:
+    async def _forward(self, answering: _Answering, route: ModelRoute) -> Outcome:
         request = answering.request
         body = upstream_body(request, route.upstream_model, stream=request.stream)
         screen_output = request.endpoint is not Endpoint.EMBEDDINGS

@@ -9,11 +9,11 @@ from redline.access import RouteCeiling
 from redline.errors import ModelNotFound
 from redline.upstream.base import Upstream
 
-__all__ = ["Route", "Router"]
+__all__ = ["ModelRoute", "Router"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Route:
+class ModelRoute:
     """A resolved route: the back end, the model name it expects, its accreditation."""
 
     public_model: str
@@ -25,10 +25,10 @@ class Route:
 class Router:
     """Maps public model names to upstreams."""
 
-    def __init__(self, routes: Mapping[str, Route]) -> None:
+    def __init__(self, routes: Mapping[str, ModelRoute]) -> None:
         self._routes = dict(routes)
 
-    def resolve(self, model: str) -> Route:
+    def resolve(self, model: str) -> ModelRoute:
         """The route for a public model name.
 
         Raises:

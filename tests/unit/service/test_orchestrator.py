@@ -29,7 +29,7 @@ from redline.service import Completed, Orchestrator, Refused, RequestContext, Ro
 from redline.service.halts import HaltService
 from redline.service.monitoring import MonitorsInForce
 from redline.service.orchestrator import approved_runner
-from redline.service.routing import Route
+from redline.service.routing import ModelRoute
 from redline.service.screening import Screener
 from redline.wire import parse_held, parse_request
 from tests.fakes import FakeAudit, FakeClock, FakeUpstream, chat_reply
@@ -84,7 +84,7 @@ def _world(screener: Screener, policy: Policy | None = None) -> World:
         )
 
     routes = {
-        name: Route(
+        name: ModelRoute(
             public_model=name,
             upstream=upstream,
             upstream_model="up-" + name,

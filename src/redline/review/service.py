@@ -42,7 +42,7 @@ from typing import Protocol
 
 import orjson
 
-from redline.domain import Decision, JSONValue, Principal
+from redline.domain import AuditSink, Decision, JSONValue, Principal
 from redline.errors import (
     AccessDenied,
     AuditError,
@@ -78,20 +78,6 @@ MAX_BODY_BYTES = 16 * 1024 * 1024
 #: Runs an approved request as its requester (output screening included) and returns the
 #: response body to give the requester. Provided by the gateway.
 RunApproved = Callable[[ReviewItem, bytes], Awaitable[bytes]]
-
-
-class AuditSink(Protocol):
-    """The audit log as the review package sees it.
-
-    Same shape as ``redline.service.ports.AuditSink``; redeclared here because ``review``
-    sits below ``service`` in the layer contract.
-    """
-
-    async def record(
-        self, event_type: str, payload: Mapping[str, JSONValue], *, request_id: str | None = None
-    ) -> None:
-        """Durably append one event or raise ``AuditStoreError``."""
-        ...
 
 
 class Notifier(Protocol):
