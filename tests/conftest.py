@@ -12,7 +12,7 @@ from redline.bootstrap import build_app
 from redline.settings import RouteConfig, Settings, UpstreamConfig
 from redline.store.keys import SqliteKeyStore
 from tests.support.mock_upstream import Recorder, create_mock_upstream
-from tests.support.servers import free_port, serve_in_thread
+from tests.support.servers import closed_port, serve_in_thread
 
 MOCK_MODELS = (
     "mock-ok",
@@ -63,7 +63,7 @@ def gateway_settings(data_dir: Path, upstream_url: str, **overrides: object) -> 
     upstreams = {
         "mock": UpstreamConfig(name="mock", base_url=upstream_url + "/v1", read_timeout_s=1.0),
         "down": UpstreamConfig(
-            name="down", base_url=f"http://127.0.0.1:{free_port()}/v1", connect_timeout_s=0.5
+            name="down", base_url=f"http://127.0.0.1:{closed_port()}/v1", connect_timeout_s=0.5
         ),
     }
     routes = {m: RouteConfig(model=m, upstream="mock", upstream_model=m) for m in MOCK_MODELS}

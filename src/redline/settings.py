@@ -278,9 +278,13 @@ def _read_config(path: Path) -> dict[str, object]:
         doc = tomllib.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
-    unknown = set(doc) - {"server", "upstreams", "routes", "policy", "tls", "review"}
+    tables = {"server", "upstreams", "routes", "policy", "tls", "review"}
+    unknown = set(doc) - tables
     if unknown:
-        raise ConfigError(f"{path}: unknown top-level key(s): {', '.join(sorted(unknown))}")
+        raise ConfigError(
+            f"{path}: unknown top-level key(s): {', '.join(sorted(unknown))} "
+            f"(valid tables: {', '.join(sorted(tables))})"
+        )
     return doc
 
 
@@ -290,7 +294,10 @@ def _table(doc: Mapping[str, object], key: str, allowed: set[str]) -> dict[str, 
         raise ConfigError(f"{key}: must be a table")
     unknown = set(value) - allowed
     if unknown:
-        raise ConfigError(f"{key}: unknown key(s): {', '.join(sorted(unknown))}")
+        raise ConfigError(
+            f"{key}: unknown key(s): {', '.join(sorted(unknown))} "
+            f"(valid keys: {', '.join(sorted(allowed))})"
+        )
     return value
 
 
@@ -355,7 +362,10 @@ def _parse_upstreams(
             raise ConfigError(f"{where}: must be a table")
         unknown = set(raw) - _UPSTREAM_KEYS
         if unknown:
-            raise ConfigError(f"{where}: unknown key(s): {', '.join(sorted(unknown))}")
+            raise ConfigError(
+                f"{where}: unknown key(s): {', '.join(sorted(unknown))} "
+                f"(valid keys: {', '.join(sorted(_UPSTREAM_KEYS))})"
+            )
         base_url = _str(raw, "base_url", where)
         if not base_url or not base_url.startswith(("http://", "https://")):
             raise ConfigError(f"{where}.base_url: must be an http(s) URL")
@@ -392,9 +402,13 @@ def _parse_routes(
         where = f"routes[{i}]"
         if not isinstance(raw, dict):
             raise ConfigError(f"{where}: must be a table")
-        unknown = set(raw) - {"model", "upstream", "upstream_model", "accreditation", "sci_systems"}
+        valid = {"model", "upstream", "upstream_model", "accreditation", "sci_systems"}
+        unknown = set(raw) - valid
         if unknown:
-            raise ConfigError(f"{where}: unknown key(s): {', '.join(sorted(unknown))}")
+            raise ConfigError(
+                f"{where}: unknown key(s): {', '.join(sorted(unknown))} "
+                f"(valid keys: {', '.join(sorted(valid))})"
+            )
         model = _str(raw, "model", where)
         upstream = _str(raw, "upstream", where)
         if not model or not upstream:
@@ -470,7 +484,10 @@ def _parse_tls(doc: Mapping[str, object]) -> TlsConfig | None:
 def _reject_unknown(table: Mapping[str, object], allowed: set[str], where: str) -> None:
     unknown = sorted(set(table) - allowed)
     if unknown:
-        raise ConfigError("; ".join(f"{where}.{key}: unknown key" for key in unknown))
+        raise ConfigError(
+            "; ".join(f"{where}.{key}: unknown key" for key in unknown)
+            + f" (valid keys: {', '.join(sorted(allowed))})"
+        )
 
 
 def _file(table: Mapping[str, object], key: str) -> Path | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import signal
 import ssl
 import subprocess
@@ -13,7 +14,7 @@ import httpx
 import pytest
 
 from tests.support.pki import Authority, name
-from tests.support.servers import free_port, subprocess_env
+from tests.support.servers import subprocess_env, wait_serving
 
 pytestmark = pytest.mark.e2e
 
@@ -28,38 +29,37 @@ def test_redline_serve_requires_and_maps_client_certificates(tmp_path: Path) -> 
         f'client_ca = "{ca.cert_path}"\ncrl = "{ca.crl([])}"\n\n'
         '[[tls.identities]]\nsubject = "CN=alice,O=Agency,C=US"\ntenant = "intel"\n'
     )
-    port = free_port()
     env = subprocess_env(REDLINE_DATA_DIR=str(tmp_path / "data"))
-    args = [sys.executable, "-m", "redline", "serve", "--port", str(port), "--config", str(config)]
+    args = [sys.executable, "-m", "redline", "serve", "--port", "0", "--config", str(config)]
     trusted = ssl.create_default_context(cafile=ca.cert_path)
     trusted.load_cert_chain(alice.cert, alice.key)
     anonymous = ssl.create_default_context(cafile=ca.cert_path)
     anonymous.maximum_version = ssl.TLSVersion.TLSv1_2
-    base = f"https://127.0.0.1:{port}"
-    with (tmp_path / "serve.log").open("w+") as log:
-        proc = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
-        try:
-            with httpx.Client(verify=trusted, timeout=5) as client:
-                _wait_healthy(client, base, proc)
-                models = client.get(base + "/v1/models")
-                assert models.status_code == 200, models.text
-                chat = client.post(
-                    base + "/v1/chat/completions",
-                    json={"model": "redline-echo", "messages": [{"role": "user", "content": "hi"}]},
-                )
-                assert chat.status_code == 200, chat.text
-                assert chat.json()["choices"][0]["message"]["content"] == "[redline-echo] hi"
-            with (
-                httpx.Client(verify=anonymous, timeout=5) as client,
-                pytest.raises(httpx.ConnectError),
-            ):
-                client.get(base + "/healthz")
-        finally:
-            proc.send_signal(signal.SIGINT)
-            returncode = proc.wait(timeout=15)
-        log.seek(0)
-        output = log.read()
-    assert f"serving on https://127.0.0.1:{port} with client certificates" in output
+    log = tmp_path / "serve.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT, text=True)
+    try:
+        base, _ = wait_serving(proc, log, timeout=60)
+        with httpx.Client(verify=trusted, timeout=5) as client:
+            _wait_healthy(client, base, proc)
+            models = client.get(base + "/v1/models")
+            assert models.status_code == 200, models.text
+            chat = client.post(
+                base + "/v1/chat/completions",
+                json={"model": "redline-echo", "messages": [{"role": "user", "content": "hi"}]},
+            )
+            assert chat.status_code == 200, chat.text
+            assert chat.json()["choices"][0]["message"]["content"] == "[redline-echo] hi"
+        with (
+            httpx.Client(verify=anonymous, timeout=5) as client,
+            pytest.raises(httpx.ConnectError),
+        ):
+            client.get(base + "/healthz")
+    finally:
+        proc.send_signal(signal.SIGINT)
+        returncode = proc.wait(timeout=15)
+    output = log.read_text()
+    assert re.search(r"serving on https://127\.0\.0\.1:\d+ with client certificates", output)
     assert returncode == 0, output
 
 

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import re
 import ssl
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -29,7 +27,7 @@ from redline.gateway.tls import server_config
 from redline.settings import Settings
 from redline.store.keys import SqliteKeyStore
 from tests.support.pki import DAY, NOW, Authority, Issued, name
-from tests.support.servers import ThreadedServer, free_port
+from tests.support.servers import listening_socket, run_in_thread
 
 ALICE = "CN=alice,O=Agency,C=US"
 
@@ -87,8 +85,12 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
     server = ca.issue("server", name("localhost"), server=True)
     crl = ca.crl([certs["revoked"].serial])
     data_dir = pki_dir / "data"
+    sock = listening_socket()
     settings = Settings.load(
-        {}, config_path=_config(pki_dir, ca, crl, server), data_dir=data_dir, port=free_port()
+        {},
+        config_path=_config(pki_dir, ca, crl, server),
+        data_dir=data_dir,
+        port=sock.getsockname()[1],
     )
     settings = replace(settings, echo_accreditation="IL6")  # up to SECRET
     store = SqliteKeyStore(data_dir / "keys.db")
@@ -97,15 +99,7 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
         "acme": store.create(tenant="acme").plaintext,
     }
     store.close()
-    server_ = ThreadedServer(server_config(build_app(settings), settings))
-    thread = threading.Thread(target=server_.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server_.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("TLS test server did not start")
-        time.sleep(0.01)
-    try:
+    with run_in_thread(server_config(build_app(settings), settings), sock):
         yield Env(
             url=f"https://127.0.0.1:{settings.port}",
             settings=settings,
@@ -113,9 +107,6 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
             certs=certs,
             keys=keys,
         )
-    finally:
-        server_.should_exit = True
-        thread.join(timeout=10)
 
 
 def _client(env: Env, who: str | None, *, tls12: bool = False) -> httpx.Client:

@@ -3,20 +3,31 @@
 Sub-commands::
 
     redline audit keygen NAME [--skey F] [--vkey F]
-    redline audit checkpoint --signing-key F  (--data-dir D | --database-url URL)
-    redline audit export DIR                  (--data-dir D | --database-url URL)
-    redline audit prove (--request-id ID | --index N) [--signing-key F] (--data-dir ...)
-    redline audit consistency OLD NEW         (--data-dir D | --database-url URL) [--json]
-    redline audit verify DIR --key VKEY [--checkpoint F ...] [--receipt F ...] [--json]
+    redline audit checkpoint [--signing-key F]  [--data-dir D | --database-url URL]
+    redline audit export DIR [--signing-key F]  [--data-dir D | --database-url URL]
+    redline audit prove (--request-id ID | --index N) [--signing-key F] [--data-dir ...]
+    redline audit consistency OLD NEW           [--data-dir D | --database-url URL] [--json]
+    redline audit verify DIR [--key VKEY ...] [--checkpoint F ...] [--receipt F ...] [--json]
+
+Like every command that reads local state, the live-log commands default to the data
+directory's ``audit.db`` (``--data-dir``, else ``$REDLINE_DATA_DIR``, else the platform
+default); ``checkpoint`` signs with its ``audit.skey``, ``export`` and ``prove`` use that
+key (when present) to sign a checkpoint covering the newest entries, and ``verify``
+checks against its ``audit.vkey``, unless the key is given on the command line. A key
+file named by a relative path that does not exist in the working directory is looked up in
+the data directory, so ``redline audit verify DIR --key audit.vkey`` works on the gateway's
+machine.
 
 Exit codes (one table, STYLE.md §7.4): 0 valid / done, 1 verification failed, 2 usage,
-3 evidence of a fork. ``verify`` imports only ``redline.audit`` and the stdlib; it never
-opens a database.
+3 evidence of a fork. ``verify`` never opens a database; given ``--key`` files that exist,
+it imports only ``redline.audit`` and the stdlib (finding the data directory loads the
+settings module).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -36,14 +47,36 @@ _MAX_KEY_FILE = 4096
 _MAX_EVIDENCE = 1 << 20
 
 
-def _read_text(value: str, what: str) -> str:
+def _data_dir(args: argparse.Namespace) -> Path:
+    from redline.cli.common import resolve_data_dir
+
+    return resolve_data_dir(getattr(args, "data_dir", None))
+
+
+def _read_key_file(path: Path, what: str) -> str:
+    try:
+        with path.open("rb") as fh:
+            data = fh.read(_MAX_KEY_FILE + 1)
+    except OSError as exc:
+        raise UsageError(f"cannot read {what} file {path}: {exc.strerror}") from exc
+    if len(data) > _MAX_KEY_FILE:
+        raise UsageError(f"{what} file {path} is too large")
+    return data.decode(errors="replace").strip()
+
+
+def _read_text(value: str, what: str, args: argparse.Namespace) -> str:
+    """A key given as a file, as the key itself (it contains '+'), or as a file name in
+    the data directory."""
     path = Path(value)
     if path.is_file():
-        data = path.read_bytes()[: _MAX_KEY_FILE + 1]
-        if len(data) > _MAX_KEY_FILE:
-            raise UsageError(f"{what} file {value} is too large")
-        return data.decode().strip()
-    return value.strip()
+        return _read_key_file(path, what)
+    if "+" in value:
+        return value.strip()
+    in_data_dir = _data_dir(args) / path
+    if not path.is_absolute() and in_data_dir.is_file():
+        return _read_key_file(in_data_dir, what)
+    where = "" if path.is_absolute() else f" (nor in the data directory {in_data_dir.parent})"
+    raise UsageError(f"{what} file {value} does not exist{where}")
 
 
 def _read_evidence(value: str) -> bytes:
@@ -57,40 +90,62 @@ def _read_evidence(value: str) -> bytes:
     return data
 
 
-def _verifier(value: str) -> NoteVerifier:
+def _verifier(value: str, args: argparse.Namespace) -> NoteVerifier:
     from redline.audit import NoteVerifier
     from redline.errors import SignatureError
 
     try:
-        return NoteVerifier.parse(_read_text(value, "key"))
+        return NoteVerifier.parse(_read_text(value, "key", args))
     except SignatureError as exc:
         raise UsageError(f"bad verifier key: {exc}") from exc
 
 
-def _signer(value: str | None) -> NoteSigner | None:
+def _signer(value: str | None, args: argparse.Namespace) -> NoteSigner | None:
     from redline.audit import NoteSigner
     from redline.errors import SignatureError
 
     if value is None:
         return None
     try:
-        return NoteSigner.parse(_read_text(value, "signing key"))
+        return NoteSigner.parse(_read_text(value, "signing key", args))
     except SignatureError as exc:
         raise UsageError(f"bad signing key: {exc}") from exc
+
+
+def _default_key(args: argparse.Namespace, name: str, what: str) -> str:
+    """``DATA_DIR/name`` (the gateway creates audit.skey and audit.vkey on its first start)."""
+    path = _data_dir(args) / name
+    if not path.is_file():
+        raise UsageError(
+            f"no {what} given and no {path} (it is created by the first `redline serve` "
+            f"with this data directory; or pass {'--key' if what == 'key' else '--signing-key'})"
+        )
+    return str(path)
+
+
+def _local_signing_key(args: argparse.Namespace) -> str | None:
+    """``--signing-key``, else the data directory's ``audit.skey`` if it exists (SQLite log)."""
+    if args.signing_key or args.database_url:
+        return str(args.signing_key) if args.signing_key else None
+    path = _data_dir(args) / "audit.skey"
+    return str(path) if path.is_file() else None
 
 
 def _store(args: argparse.Namespace) -> LogStore:
     from redline.audit import PostgresLogStore, SqliteLogStore
 
     if args.database_url:
+        if args.data_dir:
+            raise UsageError("give --data-dir or --database-url, not both")
         store: LogStore = PostgresLogStore(args.database_url, schema=args.schema)
         return store
-    if args.data_dir:
-        path = Path(args.data_dir) / "audit.db"
-        if not path.is_file():
-            raise UsageError(f"no audit log at {path}")
-        return SqliteLogStore(path)
-    raise UsageError("give --data-dir or --database-url")
+    path = _data_dir(args) / "audit.db"
+    if not path.is_file():
+        raise UsageError(
+            f"no audit log at {path} (has `redline serve` run with this data directory? "
+            "pass --data-dir or --database-url)"
+        )
+    return SqliteLogStore(path)
 
 
 def _sequencer(args: argparse.Namespace, signer: NoteSigner | None = None) -> Sequencer:
@@ -121,7 +176,8 @@ def _keygen(args: argparse.Namespace) -> int:
 
 
 def _checkpoint(args: argparse.Namespace) -> int:
-    seq = _sequencer(args, _signer(args.signing_key))
+    key = args.signing_key or _default_key(args, "audit.skey", "signing key")
+    seq = _sequencer(args, _signer(key, args))
     try:
         sys.stdout.write(seq.checkpoint().decode())
     finally:
@@ -131,9 +187,13 @@ def _checkpoint(args: argparse.Namespace) -> int:
 
 def _export(args: argparse.Namespace) -> int:
     from redline.audit import export_tiles
+    from redline.errors import AuditStoreError
 
-    seq = _sequencer(args)
+    seq = _sequencer(args, _signer(_local_signing_key(args), args))
     try:
+        if seq.signer is not None:  # sign the whole log first, so the export is complete
+            with contextlib.suppress(AuditStoreError):  # the gateway signed at that moment
+                seq.checkpoint()
         head = export_tiles(seq.store, args.directory)
     finally:
         seq.store.close()
@@ -142,12 +202,21 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _prove(args: argparse.Namespace) -> int:
-    seq = _sequencer(args, _signer(args.signing_key))
+    from redline.errors import AuditError, VerificationError
+
+    seq = _sequencer(args, _signer(_local_signing_key(args), args))
     try:
         if args.request_id is not None:
             receipt = seq.receipt_for_request(args.request_id)
         else:
             receipt = seq.receipt(args.index)
+    except AuditError as exc:
+        if isinstance(exc, VerificationError) or "no signed checkpoint" not in str(exc):
+            raise
+        raise UsageError(
+            f"{exc} (a running gateway signs one every second; or pass --signing-key to "
+            "sign one now)"
+        ) from exc
     finally:
         seq.store.close()
     sys.stdout.buffer.write(receipt.encode())
@@ -190,7 +259,7 @@ def _verify(args: argparse.Namespace) -> int:
         raise UsageError(f"{args.directory} is not a directory")
     report = verify_export(
         args.directory,
-        [_verifier(k) for k in args.key],
+        [_verifier(k, args) for k in args.key or [_default_key(args, "audit.vkey", "key")]],
         origin=args.origin,
         previous=[_read_evidence(p) for p in args.checkpoint],
         receipts=[_read_evidence(p) for p in args.receipt],
@@ -228,8 +297,11 @@ def _guard(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Names
 
 
 def _live(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--data-dir", help="directory holding audit.db (SQLite)")
-    p.add_argument("--database-url", help="postgresql://... (shared log)")
+    p.add_argument(
+        "--data-dir",
+        help="directory holding audit.db (default: $REDLINE_DATA_DIR or ~/.local/share/redline)",
+    )
+    p.add_argument("--database-url", help="postgresql://... (shared log, instead of audit.db)")
     p.add_argument("--schema", default="redline_audit", help="PostgreSQL schema of the log")
 
 
@@ -242,18 +314,27 @@ def register(parser: argparse.ArgumentParser, name: str) -> None:
     p.add_argument("--vkey", default="audit.vkey", help="verifier key file")
     p.set_defaults(handler=_keygen)
     p = sub.add_parser("checkpoint", help="sign and print a checkpoint of the live log")
-    p.add_argument("--signing-key", required=True, help="signing key file")
+    p.add_argument("--signing-key", help="signing key file (default: DATA_DIR/audit.skey)")
     _live(p)
     p.set_defaults(handler=_guard(_checkpoint))
     p = sub.add_parser("export", help="write the log as a tlog-tiles directory")
     p.add_argument("directory")
+    p.add_argument(
+        "--signing-key",
+        help="first sign a checkpoint of the whole log (default: DATA_DIR/audit.skey if "
+        "present; without a key, the export ends at the last signed checkpoint)",
+    )
     _live(p)
     p.set_defaults(handler=_guard(_export))
     p = sub.add_parser("prove", help="print a c2sp.org/tlog-proof@v1 receipt")
     which = p.add_mutually_exclusive_group(required=True)
     which.add_argument("--request-id")
     which.add_argument("--index", type=int)
-    p.add_argument("--signing-key", help="sign a new checkpoint if none covers the entry")
+    p.add_argument(
+        "--signing-key",
+        help="sign a new checkpoint if none covers the entry (default: DATA_DIR/audit.skey "
+        "if present)",
+    )
     _live(p)
     p.set_defaults(handler=_guard(_prove))
     p = sub.add_parser("consistency", help="print a consistency proof between two sizes")
@@ -264,7 +345,13 @@ def register(parser: argparse.ArgumentParser, name: str) -> None:
     p.set_defaults(handler=_guard(_consistency))
     p = sub.add_parser("verify", help="verify an exported log offline")
     p.add_argument("directory")
-    p.add_argument("--key", action="append", required=True, help="log verifier key (or file)")
+    p.add_argument(
+        "--key",
+        action="append",
+        default=None,
+        help="log verifier key or key file, repeatable (default: DATA_DIR/audit.vkey)",
+    )
+    p.add_argument("--data-dir", help="where to find audit.vkey (default: $REDLINE_DATA_DIR ...)")
     p.add_argument("--origin", help="expected origin (default: the key name)")
     p.add_argument("--checkpoint", action="append", default=[], help="older checkpoint file")
     p.add_argument("--receipt", action="append", default=[], help="tlog-proof receipt file")

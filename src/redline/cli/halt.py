@@ -2,6 +2,15 @@
 
 Both talk to a running gateway's admin API (``--url``, default ``http://127.0.0.1:8080``)
 with an admin key (``--admin-key`` or ``$REDLINE_ADMIN_KEY``, read through Settings).
+``redline halt --list`` prints the halts in force and the pending resume approvals.
+
+Scopes: ``--all``, ``--tenant T`` (T as a tenant is spelt in ``redline keys create``:
+letters, digits, '-' and '.') or ``--model M``. There are no wildcards: ``--tenant '*'`` is
+refused, use ``--all``. ``halt --model M`` is refused when M is not a model the gateway
+routes (asked at ``GET /v1/models``; offline, read from the configuration's routes), so a
+typo cannot leave the intended model running; ``--force`` halts the name anyway (e.g. a
+route about to be added). ``resume`` checks only the spelling: a halt on a model that is no
+longer routed must still be liftable.
 
 ``redline halt --data-dir DIR`` instead writes the halt state in ``DIR/halts.db`` directly,
 so traffic can be stopped even when the API is unreachable: the gateways' poll picks the
@@ -10,8 +19,8 @@ a resume must be recorded in the audit log (and approved by two administrators t
 API) before it takes effect.
 
 Exit codes: 0 done (for resume: also when the approval is pending), 1 the gateway refused
-(not halted, same administrator twice, not an admin key), 2 usage error, 3 the gateway or
-the store is unreachable.
+(not halted, same administrator twice, not an admin key), 2 usage error (including a bad
+scope or an unknown model), 3 the gateway or the store is unreachable.
 """
 
 from __future__ import annotations
@@ -23,13 +32,15 @@ import os
 import sys
 from pathlib import Path
 
-from redline.cli.common import UsageError
-from redline.settings import Settings
+from redline.cli.common import UsageError, format_table
+from redline.settings import ECHO_MODEL, Settings
 
 __all__ = ["register"]
 
 DEFAULT_URL = "http://127.0.0.1:8080"
 _ADMIN_PATH = "/redline/v1/admin"
+_SCOPES = "valid scopes: --all, --tenant T, --model M"
+_NOT_IN_MODEL = frozenset("*?[]")
 
 
 def register(parser: argparse.ArgumentParser, name: str) -> None:
@@ -37,19 +48,34 @@ def register(parser: argparse.ArgumentParser, name: str) -> None:
     scope = parser.add_mutually_exclusive_group(required=True)
     scope.add_argument("--all", action="store_true", help="all traffic")
     scope.add_argument("--tenant", metavar="T", help="one tenant's traffic")
-    scope.add_argument("--model", metavar="M", help="one model's traffic")
+    scope.add_argument("--model", metavar="M", help="one model's traffic (as clients name it)")
     parser.add_argument("--url", default=DEFAULT_URL, help=f"gateway URL (default {DEFAULT_URL})")
     parser.add_argument(
         "--admin-key", default=None, help="admin API key (default: $REDLINE_ADMIN_KEY)"
     )
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds (default 10)")
     if name == "halt":
+        scope.add_argument(
+            "--list", action="store_true", help="print the halts in force (changes nothing)"
+        )
         parser.add_argument("--reason", default="", help="shown to every halted caller")
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="halt --model M even if the gateway does not route a model named M",
+        )
         parser.add_argument(
             "--data-dir",
             type=Path,
             default=None,
-            help="write DIR/halts.db directly instead of calling the API (emergency stop)",
+            help="read or write DIR/halts.db directly instead of calling the API (emergency stop)",
+        )
+        parser.add_argument(
+            "--config",
+            type=Path,
+            default=None,
+            help="with --data-dir: the configuration whose routes name the models "
+            "(default: $REDLINE_CONFIG)",
         )
         parser.set_defaults(handler=_halt)
     else:
@@ -57,11 +83,29 @@ def register(parser: argparse.ArgumentParser, name: str) -> None:
 
 
 def _scope(args: argparse.Namespace) -> str:
+    """The scope string, refusing malformed tenants and models (usage error)."""
     if args.all:
         return "all"
     if args.tenant is not None:
-        return f"tenant:{args.tenant}"
-    return f"model:{args.model}"
+        tenant = str(args.tenant)
+        if not tenant or not tenant.replace("-", "").replace(".", "").isalnum():
+            raise UsageError(
+                f"bad tenant {tenant!r}: a tenant is letters, digits, '-' and '.' (no "
+                f"wildcards; halt everything with --all); {_SCOPES}"
+            )
+        return f"tenant:{tenant}"
+    model = str(args.model)
+    if (
+        not model
+        or model != model.strip()
+        or any(c.isspace() or c in _NOT_IN_MODEL for c in model)
+        or not model.isprintable()
+    ):
+        raise UsageError(
+            f"bad model {model!r}: give the model name clients send, without blanks or "
+            f"wildcards (halt everything with --all); {_SCOPES}"
+        )
+    return f"model:{model}"
 
 
 def _admin_key(args: argparse.Namespace) -> str:
@@ -74,10 +118,21 @@ def _admin_key(args: argparse.Namespace) -> str:
 
 
 def _halt(args: argparse.Namespace) -> int:
+    if args.list:
+        return _list_offline(args.data_dir) if args.data_dir is not None else _list(args)
     scope = _scope(args)
+    if args.model is not None and not args.force:
+        known = _known_models(args)
+        if isinstance(known, int):
+            return known
+        if args.model not in known:
+            raise UsageError(
+                f"unknown model {args.model!r}: the gateway routes {', '.join(sorted(known))}. "
+                "Give the name clients send, or pass --force to halt it anyway"
+            )
     if args.data_dir is not None:
         return _halt_offline(args.data_dir, scope, args.reason)
-    answer = _call(args, "/halt", {"scope": scope, "reason": args.reason})
+    answer = _call(args, "POST", "/halt", {"scope": scope, "reason": args.reason})
     if answer is None:
         return 3
     status, doc = answer
@@ -91,7 +146,7 @@ def _halt(args: argparse.Namespace) -> int:
 
 def _resume(args: argparse.Namespace) -> int:
     scope = _scope(args)
-    answer = _call(args, "/resume", {"scope": scope})
+    answer = _call(args, "POST", "/resume", {"scope": scope})
     if answer is None:
         return 3
     status, doc = answer
@@ -107,20 +162,105 @@ def _resume(args: argparse.Namespace) -> int:
     return 0
 
 
+def _known_models(args: argparse.Namespace) -> set[str] | int:
+    """The public model names the gateway routes, or the exit code of a reported failure."""
+    if args.data_dir is not None:
+        from redline.cli.common import load_settings
+
+        settings = load_settings(args)
+        return {ECHO_MODEL, *settings.routes}
+    answer = _call(args, "GET", "/v1/models", None, admin=False)
+    if answer is None:
+        return 3
+    status, doc = answer
+    data = doc.get("data")
+    if status != 200 or not isinstance(data, list):
+        return _refused("halt", status, doc)
+    return {str(m.get("id")) for m in data if isinstance(m, dict)}
+
+
+def _list(args: argparse.Namespace) -> int:
+    answer = _call(args, "GET", "/halts", None)
+    if answer is None:
+        return 3
+    status, doc = answer
+    if status != 200:
+        return _refused("halt", status, doc)
+    halts = [h for h in _items(doc, "halts") if isinstance(h, dict)]
+    pending = [p for p in _items(doc, "pending") if isinstance(p, dict)]
+    _print_halts(
+        [(str(h["scope"]), str(h["reason"]), str(h["by"]), str(h["at"])) for h in halts],
+        [(str(p["scope"]), str(p["by"]), str(p["at"])) for p in pending],
+    )
+    return 0
+
+
+def _items(doc: dict[str, object], key: str) -> list[object]:
+    value = doc.get(key)
+    return value if isinstance(value, list) else []
+
+
+def _list_offline(data_dir: Path) -> int:
+    from redline.errors import StoreError
+    from redline.policy import HaltState
+    from redline.store.halts import SqliteHaltStore
+
+    path = data_dir / "halts.db"
+    if not path.is_file():
+        print(f"no halts in force ({path} does not exist)")
+        return 0
+    try:
+        store = SqliteHaltStore(path)
+        try:
+            stored = store.read_sync()
+        finally:
+            store.close()
+        state = HaltState.from_json(stored.state_json) if stored.state_json else HaltState()
+    except StoreError as exc:
+        print(f"redline halt: error: {exc}", file=sys.stderr)
+        return 3
+    _print_halts(
+        [(h.scope, h.reason, h.by, h.at) for h in state.halts],
+        [(p.scope, p.by, p.at) for p in state.pending],
+    )
+    return 0
+
+
+def _print_halts(
+    halts: list[tuple[str, str, str, str]], pending: list[tuple[str, str, str]]
+) -> None:
+    if not halts:
+        print("no halts in force")
+    else:
+        print(format_table(("SCOPE", "REASON", "BY", "AT"), halts))
+    if pending:
+        print("\npending resumes (a second, distinct administrator must confirm):")
+        print(format_table(("SCOPE", "APPROVED BY", "AT"), pending))
+
+
 def _call(
-    args: argparse.Namespace, path: str, payload: dict[str, str]
+    args: argparse.Namespace,
+    method: str,
+    path: str,
+    payload: dict[str, str] | None,
+    *,
+    admin: bool = True,
 ) -> tuple[int, dict[str, object]] | None:
-    """POST to the admin API: (status, JSON body), or None (reported) if unreachable."""
+    """Call the gateway: (status, JSON body), or None (reported) if unreachable."""
     import httpx
 
     key = _admin_key(args)
-    url = str(args.url).rstrip("/") + _ADMIN_PATH + path
+    url = str(args.url).rstrip("/") + (_ADMIN_PATH if admin else "") + path
     try:
-        response = httpx.post(
-            url, json=payload, headers={"authorization": f"Bearer {key}"}, timeout=args.timeout
+        response = httpx.request(
+            method,
+            url,
+            json=payload,
+            headers={"authorization": f"Bearer {key}"},
+            timeout=args.timeout,
         )
     except httpx.HTTPError as exc:
-        hint = " (use --data-dir DIR to halt through the store)" if path == "/halt" else ""
+        hint = " (use --data-dir DIR to halt through the store)" if args.command == "halt" else ""
         print(
             f"redline: error: cannot reach the gateway at {args.url}: {exc}{hint}", file=sys.stderr
         )

@@ -1,12 +1,19 @@
-"""``redline keys create|list|revoke``: manage API keys in the data directory's key store."""
+"""``redline keys create|list|revoke``: manage API keys in the data directory's key store.
+
+``create`` accepts only the roles the gateway checks (:data:`redline.store.keys.ROLES`) and
+the clearances U, C, S and TS; anything else is refused (exit 2) with the valid values,
+because a misspelt role would silently grant nothing. ``list`` prints a header and one row
+per key (never a secret).
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
-from redline.cli.common import add_data_dir_argument, load_settings
-from redline.store.keys import SqliteKeyStore
+from redline.cli.common import UsageError, add_data_dir_argument, format_table, resolve_data_dir
+from redline.store.keys import CLEARANCES, ROLES, SqliteKeyStore
 
 __all__ = ["register"]
 
@@ -14,44 +21,61 @@ __all__ = ["register"]
 def register(parser: argparse.ArgumentParser, name: str) -> None:
     sub = parser.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
     create = sub.add_parser("create", help="issue a new key (printed once)")
-    add_data_dir_argument(create)
+    add_data_dir_argument(create, config=False)
     create.add_argument("--tenant", required=True)
     create.add_argument("--label", default="")
-    create.add_argument("--role", action="append", default=[], help="repeatable, e.g. reviewer")
-    create.add_argument("--clearance", default="U", help="U, C, S or TS (default U)")
+    create.add_argument(
+        "--role",
+        action="append",
+        default=[],
+        metavar="ROLE",
+        help="repeatable; one of " + ", ".join(ROLES) + " (default: none, a plain API user)",
+    )
+    create.add_argument("--clearance", default="U", help=f"{', '.join(CLEARANCES)} (default U)")
     create.add_argument("--nationality", default="USA", help="country trigraph (default USA)")
     create.add_argument("--read-in", action="append", default=[], help="SCI/SAP read-in")
     create.set_defaults(handler=_create)
     listing = sub.add_parser("list", help="list keys (never secrets)")
-    add_data_dir_argument(listing)
+    add_data_dir_argument(listing, config=False)
     listing.add_argument("--tenant", default=None)
     listing.set_defaults(handler=_list)
     revoke = sub.add_parser("revoke", help="revoke a key by its id")
-    add_data_dir_argument(revoke)
+    add_data_dir_argument(revoke, config=False)
     revoke.add_argument("key_id")
     revoke.set_defaults(handler=_revoke)
 
 
-def _store(args: argparse.Namespace) -> SqliteKeyStore:
-    settings = load_settings(args)
-    return SqliteKeyStore(settings.data_dir / "keys.db")
+def _path(args: argparse.Namespace) -> Path:
+    return resolve_data_dir(args.data_dir) / "keys.db"
 
 
 def _create(args: argparse.Namespace) -> int:
-    from redline.cli.main import UsageError
-
-    if args.clearance not in {"U", "C", "S", "TS"}:
-        raise UsageError(f"--clearance must be U, C, S or TS, got {args.clearance!r}")
-    store = _store(args)
-    issued = store.create(
-        tenant=args.tenant,
-        label=args.label,
-        roles=frozenset(args.role),
-        clearance=args.clearance,
-        nationality=args.nationality.upper(),
-        read_ins=frozenset(args.read_in),
-    )
-    store.close()
+    unknown = sorted(set(args.role) - ROLES.keys())
+    if unknown:
+        valid = "\n".join(f"  {role:<13} {what}" for role, what in ROLES.items())
+        raise UsageError(f"unknown role {', '.join(map(repr, unknown))}; valid roles:\n{valid}")
+    clearance = str(args.clearance).strip().upper()
+    if clearance not in CLEARANCES:
+        raise UsageError(
+            f"--clearance must be one of {', '.join(CLEARANCES)}, got {args.clearance!r}"
+        )
+    nationality = str(args.nationality).strip().upper()
+    if len(nationality) != 3 or not nationality.isascii() or not nationality.isalpha():
+        raise UsageError(
+            f"--nationality must be a country trigraph such as USA, got {args.nationality!r}"
+        )
+    store = SqliteKeyStore(_path(args))
+    try:
+        issued = store.create(
+            tenant=args.tenant,
+            label=args.label,
+            roles=frozenset(args.role),
+            clearance=clearance,
+            nationality=nationality,
+            read_ins=frozenset(args.read_in),
+        )
+    finally:
+        store.close()
     print(issued.plaintext)
     print(
         f"key id {issued.key.key_id} for tenant {issued.key.tenant}: "
@@ -62,18 +86,44 @@ def _create(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
-    store = _store(args)
-    for key in store.list(tenant=args.tenant):
-        state = f"revoked {key.revoked_at}" if key.revoked_at else "active"
-        print(f"{key.key_id}\t{key.tenant}\t{key.label}\t{key.created_at}\t{state}")
-    store.close()
+    path = _path(args)
+    if not path.is_file():
+        print(f"no keys: {path} does not exist yet (`redline serve` creates one)", file=sys.stderr)
+        return 0
+    store = SqliteKeyStore(path)
+    try:
+        keys = store.list(tenant=args.tenant)
+    finally:
+        store.close()
+    rows = [
+        (
+            key.key_id,
+            key.tenant,
+            ",".join(sorted(key.principal.roles)) or "-",
+            key.principal.clearance,
+            key.created_at,
+            key.revoked_at or "-",
+            key.label or "-",
+        )
+        for key in keys
+    ]
+    header = ("KEY ID", "TENANT", "ROLES", "CLEARANCE", "CREATED", "REVOKED", "LABEL")
+    print(format_table(header, rows))
+    if not rows:
+        print(f"no keys in {path}", file=sys.stderr)
     return 0
 
 
 def _revoke(args: argparse.Namespace) -> int:
-    store = _store(args)
-    revoked = store.revoke(args.key_id)
-    store.close()
+    path = _path(args)
+    if not path.is_file():
+        print(f"redline keys revoke: no key store at {path}", file=sys.stderr)
+        return 2
+    store = SqliteKeyStore(path)
+    try:
+        revoked = store.revoke(args.key_id)
+    finally:
+        store.close()
     if not revoked:
         print(f"redline keys revoke: no active key with id {args.key_id}", file=sys.stderr)
         return 2

@@ -15,6 +15,7 @@ import importlib
 import sys
 from collections.abc import Callable, Sequence
 
+from redline import __version__
 from redline.cli.common import UsageError
 
 __all__ = ["UsageError", "main"]
@@ -29,7 +30,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "train": ("redline.cli.train", "reproduce the safety stack's trained artifacts"),
     "marking": ("redline.cli.marking", "parse and roll up classification markings"),
     "audit": ("redline.cli.audit", "export, prove and verify the audit log"),
-    "halt": ("redline.cli.halt", "stop traffic (kill switch)"),
+    "halt": ("redline.cli.halt", "stop traffic (kill switch), or list the halts in force"),
     "resume": ("redline.cli.halt", "resume halted traffic (two administrators)"),
 }
 
@@ -42,6 +43,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         prog="redline",
         description="Redline: an OpenAI-compatible gateway that holds AI deployments to red lines.",
     )
+    parser.add_argument("--version", action="version", version=f"redline {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (module, text) in COMMANDS.items():
         group = sub.add_parser(name, help=text, description=text)

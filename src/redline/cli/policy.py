@@ -1,8 +1,8 @@
 """``redline policy``: show, lint, sign, verify, keygen and test policies.
 
 Exit codes: 0 success; 1 the checked thing failed (a signature that does not verify, a
-policy test that fails); 2 usage or input error (including lint findings, as the issue asks:
-``FILE: key.path: message`` per line on stdout).
+policy test that fails); 2 usage or input error (including lint findings:
+``FILE: key.path: message`` per line on stdout). A clean lint prints one ``ok: ...`` line.
 """
 
 from __future__ import annotations
@@ -150,7 +150,14 @@ def _lint(args: argparse.Namespace) -> int:
         for problem in problems:
             print(problem)
         found += len(problems)
-    return 2 if found else 0
+    if found:
+        return 2
+    files = str(args.files[0]) if len(args.files) == 1 else f"{len(args.files)} files"
+    how = "as a floor" if args.as_floor else f"as an overlay of {base_source}"
+    if len(args.files) > 1:
+        how = "as floors" if args.as_floor else f"as overlays of {base_source}"
+    print(f"ok: {files}: no problems (checked {how})")
+    return 0
 
 
 def _sign(args: argparse.Namespace) -> int:

@@ -1,24 +1,63 @@
-"""``redline serve``: run the gateway on uvicorn (uvloop + httptools)."""
+"""``redline serve``: run the gateway on uvicorn (uvloop + httptools).
+
+Start-up, in order:
+
+1. settings (``--config`` or ``$REDLINE_CONFIG``, the environment, the flags): a bad value
+   exits 2 naming the key;
+2. the data directory (created 0700) and the listening socket, bound here so that
+   ``--port 0`` lets the OS pick a free port (no race between choosing and binding);
+3. the application's start-up (stores, audit log, policy, safety stack): a failure prints
+   one line naming what was wrong, no traceback, and exits 2 (configuration or policy) or
+   3 (the environment: a store, a file, the safety-stack artifacts);
+4. only then, on a data directory that holds no key at all, the **bootstrap key** is
+   created and printed, followed by the line every script can wait for::
+
+       redline: serving on http://127.0.0.1:8080 (data dir /home/op/.local/share/redline)
+
+   (with the bound port when ``--port 0`` was given).
+
+A start that fails therefore never creates the bootstrap key: the first start that
+succeeds prints it. Exit codes: 0 after a clean shutdown (Ctrl-C, SIGTERM), 2 and 3 as
+above, 4 an internal error (a bug).
+"""
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import logging
+import socket
+import stat
 import sys
+from collections.abc import Awaitable, Callable, MutableMapping
+from pathlib import Path
+from typing import Any
 
-from redline.cli.common import add_data_dir_argument, load_settings
+from redline.cli.common import UsageError, add_data_dir_argument, load_settings
 from redline.settings import Settings
 
 __all__ = ["register"]
 
-_STARTUP_FAILURE = 3  # uvicorn's exit code when the server could not start
+_CONFIG_FAILURE = 2  # configuration or policy: the operator's input names the fix
+_START_FAILURE = 3  # the environment: port in use, unwritable data directory, store down
+_BACKLOG = 2048  # uvicorn's default
+
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+App = Callable[[MutableMapping[str, Any], Receive, Send], Awaitable[None]]
 
 
 def register(parser: argparse.ArgumentParser, name: str) -> None:
     add_data_dir_argument(parser)
     parser.add_argument("--host", default=None, help="bind address (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=None, help="port (default 8080)")
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=None,
+        help="port (default 8080; 0: the OS picks a free one, printed when serving)",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -27,32 +66,89 @@ def run(args: argparse.Namespace) -> int:
 
     from redline.bootstrap import build_app
     from redline.gateway.tls import server_config
+    from redline.store.sqlite import create_private_dir
 
-    settings = load_settings(args, host=args.host, port=args.port)
+    if args.port is not None and not 0 <= args.port <= 65535:
+        raise UsageError(f"--port must be in 0..65535 (0: any free port), got {args.port}")
+    settings = load_settings(args, host=args.host, port=args.port or None)
     # Request log lines are JSON objects (see gateway/app.py); this prefix keeps them greppable.
     logging.basicConfig(
         level=settings.log_level.upper(),
         stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
+    _check_routes(settings, args.config)
+    try:
+        create_private_dir(settings.data_dir)
+    except OSError as exc:
+        return _failed(f"cannot create the data directory {settings.data_dir}: {exc.strerror}")
+    _warn_if_shared(settings.data_dir)
+    port = 0 if args.port == 0 else settings.port
+    try:
+        listener = socket.create_server(
+            (settings.host, port),
+            family=socket.AF_INET6 if ":" in settings.host else socket.AF_INET,
+            backlog=_BACKLOG,
+        )
+    except OSError as exc:
+        return _failed(f"cannot listen on {settings.host}:{port}: {exc.strerror or exc}")
+    settings = dataclasses.replace(settings, port=listener.getsockname()[1])
+    watch = _StartupWatch(build_app(settings), on_started=lambda: _announce(settings))
+    # uvicorn.run minus reload/workers, which Redline does not use; server_config carries
+    # the TLS wiring (gateway/tls.py) so that tests run exactly what production runs.
+    server = uvicorn.Server(server_config(watch, settings))
+    try:
+        with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C after a graceful shutdown
+            server.run(sockets=[listener])
+    except SystemExit:  # uvicorn exits 3 when the application did not start
+        if watch.error is None:
+            raise
+    finally:
+        listener.close()
+    if watch.error is not None:
+        return _start_failed(watch.error)
+    return 0 if server.started else _START_FAILURE
+
+
+def _check_routes(settings: Settings, config: Path | None) -> None:
+    """Refuse a route with an unknown accreditation before anything is created, naming it."""
+    from redline.access import route_ceiling
+    from redline.errors import ConfigError
+
+    for model, route in settings.routes.items():
+        try:
+            route_ceiling(route.accreditation, sci_systems=route.sci_systems)
+        except ConfigError as exc:
+            where = f"{config}: " if config else ""
+            raise ConfigError(f"{where}[[routes]] model {model!r}: accreditation: {exc}") from None
+
+
+def _warn_if_shared(data_dir: Path) -> None:
+    mode = stat.S_IMODE(data_dir.stat().st_mode)
+    if mode & 0o077:
+        print(
+            f"redline: warning: the data directory {data_dir} is open to group or others "
+            f"(mode {mode:04o}); it holds keys and the audit log: chmod 700 {data_dir}",
+            file=sys.stderr,
+        )
+
+
+def _announce(settings: Settings) -> None:
+    """Start-up succeeded: issue the bootstrap key if needed, then say where we serve."""
     _bootstrap_key(settings)
     scheme = "https" if settings.tls else "http"
     mtls = " with client certificates" if settings.tls and settings.tls.client_ca else ""
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
     print(
-        f"redline: serving on {scheme}://{settings.host}:{settings.port}{mtls} "
+        f"redline: serving on {scheme}://{host}:{settings.port}{mtls} "
         f"(data dir {settings.data_dir})",
         file=sys.stderr,
+        flush=True,
     )
-    # uvicorn.run minus reload/workers, which Redline does not use; server_config carries
-    # the TLS wiring (gateway/tls.py) so that tests run exactly what production runs.
-    server = uvicorn.Server(server_config(build_app(settings), settings))
-    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C after a graceful shutdown
-        server.run()
-    return 0 if server.started else _STARTUP_FAILURE
 
 
 def _bootstrap_key(settings: Settings) -> None:
-    """On a fresh data directory, issue one key so the first run is usable at once."""
+    """On a key store without any key, issue one so the first run is usable at once."""
     from redline.store.keys import SqliteKeyStore
 
     store = SqliteKeyStore(settings.data_dir / "keys.db")
@@ -67,4 +163,66 @@ def _bootstrap_key(settings: Settings) -> None:
         f"    {issued.plaintext}\n"
         "  (manage keys with `redline keys create|list|revoke`)",
         file=sys.stderr,
+        flush=True,
     )
+
+
+def _failed(message: str) -> int:
+    print(f"redline serve: error: {message}", file=sys.stderr)
+    return _START_FAILURE
+
+
+def _start_failed(exc: BaseException) -> int:
+    """Report why the application did not start: one line, no traceback."""
+    from redline.errors import ConfigError, GatewayError, PolicyError
+
+    while isinstance(exc, BaseExceptionGroup) and len(exc.exceptions) == 1:
+        exc = exc.exceptions[0]
+    if isinstance(exc, ConfigError | PolicyError):
+        code = _CONFIG_FAILURE
+    elif isinstance(exc, GatewayError | OSError):
+        code = _START_FAILURE
+    else:
+        raise exc  # a bug: main() reports it as an internal error
+    print(
+        f"redline serve: error: the gateway did not start: {exc}\n"
+        "redline serve: nothing was served and no API key was created; fix the above and "
+        "start again",
+        file=sys.stderr,
+    )
+    return code
+
+
+class _StartupWatch:
+    """The app, wrapped to learn how its start-up ended.
+
+    It calls ``on_started`` when the app reports start-up complete (before uvicorn serves
+    the socket), keeps the exception of a failed start-up, and replaces the traceback the
+    app hands uvicorn for logging with nothing (``redline serve`` prints one line instead).
+    """
+
+    def __init__(self, app: App, *, on_started: Callable[[], None]) -> None:
+        self.app = app
+        self.on_started = on_started
+        self.error: BaseException | None = None
+        self.started = False
+
+    async def __call__(self, scope: MutableMapping[str, Any], receive: Receive, send: Send) -> None:
+        if scope["type"] != "lifespan":
+            await self.app(scope, receive, send)
+            return
+
+        async def watched(message: Message) -> None:
+            if message["type"] == "lifespan.startup.complete":
+                self.on_started()
+                self.started = True
+            elif message["type"] == "lifespan.startup.failed":
+                message = {"type": "lifespan.startup.failed", "message": ""}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watched)
+        except BaseException as exc:
+            if not self.started:
+                self.error = exc
+            raise

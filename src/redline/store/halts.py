@@ -1,4 +1,4 @@
-"""Kill-switch persistence and broadcast: SQLite, PostgreSQL, Redis pub/sub (issue 4 item 6).
+"""Kill-switch persistence and broadcast: SQLite, PostgreSQL, Redis pub/sub.
 
 The store keeps one row: the halt state as opaque JSON (``redline.policy.HaltState.to_json``;
 this layer sits below ``policy`` and never parses it), a **version** counter and an audit

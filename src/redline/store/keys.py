@@ -5,6 +5,10 @@ the secret has 256 bits of entropy, so a plain hash (not a password hash) is eno
 authentication off the hot path's critical budget. Verification compares digests with
 ``hmac.compare_digest``.
 
+Roles (:data:`ROLES`) are a closed set: each one is checked somewhere in the gateway, and a
+key created with a misspelt role would silently grant nothing, so :meth:`SqliteKeyStore.create`
+refuses any other name.
+
 Invariants:
     * The plaintext key exists only in the return value of :meth:`SqliteKeyStore.create`.
     * A revoked key never authenticates again (the gateway's cache holds a lookup for at most
@@ -19,20 +23,41 @@ import hmac
 import secrets
 import sqlite3
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
 import orjson
 
+from redline.access import clearance_label
 from redline.clock import Clock, SystemClock, rfc3339
 from redline.domain import Principal
-from redline.errors import AuthenticationError, StoreError
+from redline.errors import AuthenticationError, ConfigError, StoreError
 from redline.store.sqlite import connect
 
-__all__ = ["ApiKey", "IssuedKey", "KeyStore", "SqliteKeyStore", "parse_api_key"]
+__all__ = [
+    "CLEARANCES",
+    "ROLES",
+    "ApiKey",
+    "IssuedKey",
+    "KeyStore",
+    "SqliteKeyStore",
+    "parse_api_key",
+]
 
 _PREFIX = "rl"
+
+ROLES: Mapping[str, str] = {
+    "admin": "admin API: halt, resume, policy reload, monitor counts",
+    "operator": "confirms an agent's effector call (POST /redline/v1/confirmations)",
+    "reviewer": "decides held requests in the reviewer console (/console)",
+    "reviewer:all": "with 'reviewer': sees held requests of every tenant, not only its own",
+}
+"""Every role the gateway checks, with what it allows (``redline keys create --role``)."""
+
+CLEARANCES = ("U", "C", "S", "TS")
+"""Clearance levels a key may carry (``redline keys create --clearance``)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -118,9 +143,20 @@ class SqliteKeyStore:
         read_ins: frozenset[str] = frozenset(),
         need_to_know: frozenset[str] = frozenset(),
     ) -> IssuedKey:
-        """Issue a new key for a tenant; returns the plaintext once."""
+        """Issue a new key for a tenant; returns the plaintext once.
+
+        Raises:
+            StoreError: a malformed tenant, a role not in :data:`ROLES` or an unknown
+                clearance (the message lists the valid values).
+        """
         if not tenant or not tenant.replace("-", "").replace(".", "").isalnum():
             raise StoreError(f"tenant must be letters, digits, '-' or '.', got {tenant!r}")
+        unknown = sorted(roles - ROLES.keys())
+        if unknown:
+            raise StoreError(
+                f"unknown role(s) {', '.join(map(repr, unknown))}: valid roles are "
+                + ", ".join(ROLES)
+            )
         key_id = secrets.token_hex(8)
         secret = secrets.token_urlsafe(32).replace("_", "-")
         principal = Principal(
@@ -132,6 +168,12 @@ class SqliteKeyStore:
             read_ins=read_ins,
             need_to_know=need_to_know | {tenant},
         )
+        try:
+            clearance_label(principal)
+        except ConfigError:
+            raise StoreError(
+                f"unknown clearance {clearance!r}: use {', '.join(CLEARANCES)}"
+            ) from None
         key = ApiKey(
             key_id=key_id,
             tenant=tenant,

@@ -7,6 +7,7 @@ import secrets
 from pathlib import Path
 
 from redline.errors import StoreError
+from redline.store.sqlite import create_private_dir
 
 __all__ = ["load_or_create_secret"]
 
@@ -19,7 +20,7 @@ def load_or_create_secret(data_dir: Path, name: str, *, nbytes: int = 32) -> byt
     """
     path = data_dir / name
     try:
-        data_dir.mkdir(parents=True, exist_ok=True)
+        create_private_dir(data_dir)
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:

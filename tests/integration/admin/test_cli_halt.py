@@ -12,7 +12,7 @@ from redline.policy import HaltState
 from redline.settings import Settings
 from redline.store.halts import SqliteHaltStore
 from tests.integration.admin.conftest import create_key
-from tests.support.servers import free_port, serve_in_thread
+from tests.support.servers import closed_port, serve_in_thread
 
 
 def test_halt_and_resume_through_the_api(
@@ -52,9 +52,10 @@ def test_halt_and_resume_through_the_api(
 
 def test_halt_offline_writes_the_store(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert (
-        main(["halt", "--model", "gpt", "--reason", "api down", "--data-dir", str(tmp_path)]) == 0
+        main(["halt", "--model", "gpt", "--force", "--reason", "down", "--data-dir", str(tmp_path)])
+        == 0
     )
-    assert "halted model:gpt: api down" in capsys.readouterr().out
+    assert "halted model:gpt: down" in capsys.readouterr().out
     store = SqliteHaltStore.in_data_dir(tmp_path)
     row = store.read_sync()
     store.close()
@@ -63,7 +64,7 @@ def test_halt_offline_writes_the_store(tmp_path: Path, capsys: pytest.CaptureFix
 
 
 def test_unreachable_gateway_and_missing_key(capsys: pytest.CaptureFixture[str]) -> None:
-    url = f"http://127.0.0.1:{free_port()}"
+    url = f"http://127.0.0.1:{closed_port()}"
     assert main(["halt", "--all", "--url", url, "--admin-key", "rl_a_b"]) == 3
     err = capsys.readouterr().err
     assert "cannot reach the gateway" in err

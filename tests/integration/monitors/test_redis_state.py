@@ -18,7 +18,7 @@ from redline.monitors import (
 )
 from redline.monitors.persons import IdentifierKind
 from redline.policy import load_builtin_floor
-from tests.support.servers import free_port
+from tests.support.servers import closed_port
 
 T = 1_800_000_000.0
 CONFIG = MonitorConfig.from_policy(load_builtin_floor().monitors)
@@ -100,7 +100,7 @@ async def test_tokens_are_single_use_across_replicas(
 
 
 async def test_unreachable_redis_is_a_store_error() -> None:
-    state = RedisMonitorState.from_url(f"redis://127.0.0.1:{free_port()}/0", CONFIG)
+    state = RedisMonitorState.from_url(f"redis://127.0.0.1:{closed_port()}/0", CONFIG)
     try:
         with pytest.raises(StoreError):
             await state.add_persons("p", "t", refs(1), T)

@@ -15,7 +15,7 @@ from starlette.routing import Route
 
 from redline.policy.model import RuleKind
 from redline.review import BodyCipher, ReviewService, Webhook, verify_signature
-from tests.support.servers import free_port, serve_in_thread
+from tests.support.servers import closed_port, serve_in_thread
 from tests.unit.review.fakes import DECISION, REQUESTER, T0, MemoryQueue, RecordingAudit, principal
 
 SECRET = b"webhook-secret-0123456789"
@@ -102,7 +102,7 @@ async def test_delivery_failures_are_logged_not_fatal(
     hook_server: tuple[str, Received], caplog: pytest.LogCaptureFixture
 ) -> None:
     url, _ = hook_server
-    for target in (url + "/broken", f"http://127.0.0.1:{free_port()}/hook"):
+    for target in (url + "/broken", f"http://127.0.0.1:{closed_port()}/hook"):
         webhook = Webhook(target, SECRET, timeout_s=15.0)
         webhook.notify("review.created", {"review_id": "rev_x"})
         await webhook.aclose()

@@ -45,7 +45,17 @@ def test_show_with_bad_overlay(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_lint(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     good = str(ASSETS / "valid/overlay_tighten.toml")
-    assert run(capsys, "lint", good) == (0, "", "")
+    assert run(capsys, "lint", good) == (
+        0,
+        f"ok: {good}: no problems (checked as an overlay of redline/policy/floor.toml)\n",
+        "",
+    )
+    minimal = str(ASSETS / "valid/overlay_minimal.toml")
+    code, out, _ = run(capsys, "lint", good, minimal)
+    assert (code, out.splitlines()) == (
+        0,
+        ["ok: 2 files: no problems (checked as overlays of redline/policy/floor.toml)"],
+    )
     bad = ASSETS / "invalid/raise_floor_threshold.toml"
     huge = tmp_path / "huge.toml"
     with huge.open("wb") as handle:
@@ -64,7 +74,11 @@ def test_lint_as_floor_and_against_another_floor(
 ) -> None:
     floor_path = tmp_path / "floor.toml"
     floor_path.write_bytes(load_floor_bytes())
-    assert run(capsys, "lint", "--as-floor", str(floor_path))[0] == 0
+    assert run(capsys, "lint", "--as-floor", str(floor_path)) == (
+        0,
+        f"ok: {floor_path}: no problems (checked as a floor)\n",
+        "",
+    )
     code, out, _ = run(
         capsys, "lint", "--as-floor", str(ASSETS / "invalid/floor_missing_monitor.toml")
     )
