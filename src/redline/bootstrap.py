@@ -40,6 +40,15 @@ from redline.domain import JSONValue
 from redline.gateway.admin import ControlPlane
 from redline.gateway.app import Services, create_app
 from redline.gateway.review_api import ReviewWeb
+from redline.killswitch.service import HaltService
+from redline.killswitch.stores import (
+    HaltChannel,
+    HaltStore,
+    PostgresHaltChannel,
+    PostgresHaltStore,
+    RedisHaltChannel,
+    SqliteHaltStore,
+)
 from redline.markings import parse_marking
 from redline.monitors import (
     InProcessMonitorState,
@@ -53,21 +62,12 @@ from redline.policy import MonitorSettings
 from redline.review import ReviewConfig, open_review
 from redline.service import Authenticator, Orchestrator, Router
 from redline.service.certs import CertificateAuthenticator
-from redline.service.halts import HaltService
 from redline.service.monitoring import MonitorsInForce
 from redline.service.orchestrator import approved_runner
 from redline.service.policy_runtime import PolicyRuntime, PolicySources, install_sighup_reload
 from redline.service.routing import ModelRoute
 from redline.service.screening import Screener
 from redline.settings import ECHO_MODEL, Settings
-from redline.store.halts import (
-    HaltChannel,
-    HaltStore,
-    PostgresHaltChannel,
-    PostgresHaltStore,
-    RedisHaltChannel,
-    SqliteHaltStore,
-)
 from redline.store.keys import SqliteKeyStore
 from redline.store.secrets import load_or_create_secret
 from redline.upstream import EchoUpstream, OpenAIHttpUpstream, Upstream

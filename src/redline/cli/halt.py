@@ -202,8 +202,8 @@ def _items(doc: dict[str, object], key: str) -> list[object]:
 
 def _list_offline(data_dir: Path) -> int:
     from redline.errors import StoreError
-    from redline.policy import HaltState
-    from redline.store.halts import SqliteHaltStore
+    from redline.killswitch import HaltState
+    from redline.killswitch.stores import SqliteHaltStore
 
     path = data_dir / "halts.db"
     if not path.is_file():
@@ -284,8 +284,8 @@ def _refused(command: str, status: int, doc: dict[str, object]) -> int:
 
 def _halt_offline(data_dir: Path, scope: str, reason: str) -> int:
     from redline.errors import StoreError
-    from redline.service.halts import halt_offline
-    from redline.store.halts import SqliteHaltStore
+    from redline.killswitch.service import halt_offline
+    from redline.killswitch.stores import SqliteHaltStore
 
     try:
         user = getpass.getuser()

@@ -25,8 +25,9 @@ from starlette.routing import Route
 from redline.domain import JSONValue, Principal
 from redline.errors import RequestError
 from redline.gateway.frame import JSON, endpoint, read_json, require_role
-from redline.policy import Policy, ResumeOutcome
-from redline.service.halts import HaltService
+from redline.killswitch.service import HaltService
+from redline.killswitch.state import ResumeOutcome
+from redline.policy import Policy
 from redline.service.policy_runtime import PolicyRuntime
 from redline.service.ports import AuditSink
 from redline.wire import error_body

@@ -1,11 +1,11 @@
-"""Policy as code: the provider floor, the operator overlay, signing, ``decide``, reload, halt.
+"""Policy as code: the provider floor, the operator overlay, signing, ``decide``, reload.
 
 Public API (scripted against by the gateway and by operators):
 
 * :func:`load_policy` / :func:`load_builtin_floor` -> :class:`Policy` (strict TOML, size
   bound, floor signature check, overlay may only tighten: :mod:`redline.policy.layers`);
 * :func:`decide` - the one combination rule from verdicts to a decision;
-* :class:`PolicyHolder` - atomic hot reload; :class:`HaltState` - kill-switch state;
+* :class:`PolicyHolder` - atomic hot reload;
 * :func:`sign` / :func:`verify` / :func:`generate_keypair` - Ed25519 over exact floor bytes;
 * :func:`run_policy_tests` - a policy's own test cases against an injected screen function.
 
@@ -18,7 +18,6 @@ from redline.policy.cases import PolicyTestResult, run_policy_tests
 from redline.policy.ceiling import effective_ceiling, parse_ceiling
 from redline.policy.decide import decide
 from redline.policy.document import to_document, to_toml
-from redline.policy.halt import Halt, HaltState, ResumeOutcome, parse_scope
 from redline.policy.holder import PolicyHolder, ReloadResult
 from redline.policy.load import lint, load_builtin_floor, load_policy
 from redline.policy.model import (
@@ -38,8 +37,6 @@ from redline.policy.signing import generate_keypair, sign, verify
 __all__ = [
     "Category",
     "Clause",
-    "Halt",
-    "HaltState",
     "JudgeSettings",
     "MonitorSettings",
     "Policy",
@@ -48,7 +45,6 @@ __all__ = [
     "PolicyTestResult",
     "Problem",
     "ReloadResult",
-    "ResumeOutcome",
     "ReviewRule",
     "RouteSettings",
     "RuleKind",
@@ -59,7 +55,6 @@ __all__ = [
     "load_builtin_floor",
     "load_policy",
     "parse_ceiling",
-    "parse_scope",
     "run_policy_tests",
     "sign",
     "to_document",

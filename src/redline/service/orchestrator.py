@@ -48,11 +48,11 @@ from redline.domain import (
     Verdict,
 )
 from redline.errors import AccessDenied, MarkingError, OutputBlocked, OutputWithheld
+from redline.killswitch.service import HaltService
 from redline.markings import Label, extract_label, join, parse_marking
 from redline.monitors import Monitors
 from redline.policy import Policy, RuleKind, decide, effective_ceiling
 from redline.review import ReviewItem, ReviewService, RunApproved
-from redline.service.halts import HaltService
 from redline.service.ports import AuditSink
 from redline.service.routing import ModelRoute, Router
 from redline.service.screening import Screener, ScreenResult

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from redline.audit import SqliteLogStore, decode_record
-from redline.store.halts import PostgresHaltStore
+from redline.killswitch.stores import PostgresHaltStore
 from redline.store.keys import SqliteKeyStore
 
 PG_URL = "postgresql://postgres@127.0.0.1:5432/test"

@@ -8,9 +8,9 @@ import pytest
 
 from redline.bootstrap import build_app
 from redline.cli.main import main
-from redline.policy import HaltState
+from redline.killswitch import HaltState
+from redline.killswitch.stores import SqliteHaltStore
 from redline.settings import Settings
-from redline.store.halts import SqliteHaltStore
 from tests.integration.admin.conftest import create_key
 from tests.support.servers import closed_port, serve_in_thread
 

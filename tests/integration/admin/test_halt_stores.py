@@ -6,8 +6,8 @@ import asyncio
 import time
 from pathlib import Path
 
-from redline.service.halts import HaltService
-from redline.store.halts import (
+from redline.killswitch.service import HaltService
+from redline.killswitch.stores import (
     HaltChannel,
     HaltStore,
     PostgresHaltChannel,

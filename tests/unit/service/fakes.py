@@ -7,7 +7,7 @@ import asyncio
 from collections.abc import Sequence
 
 from redline.errors import StoreError
-from redline.store.halts import OnVersion, StoredHalts
+from redline.killswitch.stores import OnVersion, StoredHalts
 from tests.fakes import FakeAudit, FakeClock
 
 __all__ = ["FakeAudit", "FakeChannel", "FakeClock", "FakeHaltStore"]

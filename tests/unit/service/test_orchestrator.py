@@ -20,13 +20,13 @@ from redline.errors import (
     OutputBlocked,
     OutputWithheld,
 )
+from redline.killswitch.service import HaltService
 from redline.markings import parse_marking
 from redline.monitors import InProcessMonitorState, MonitorConfig, Monitors, PersonExtractor
 from redline.policy import MonitorSettings, Policy, RuleKind, load_builtin_floor, load_policy
 from redline.policy.load import builtin_floor_bytes
 from redline.review import BodyCipher, ReviewItem, ReviewService
 from redline.service import Completed, Orchestrator, Refused, RequestContext, Router, Streaming
-from redline.service.halts import HaltService
 from redline.service.monitoring import MonitorsInForce
 from redline.service.orchestrator import approved_runner
 from redline.service.routing import ModelRoute

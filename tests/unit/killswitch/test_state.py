@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from redline.errors import InvalidTransition, RequestError, StoreError
-from redline.policy import HaltState, ResumeOutcome, parse_scope
+from redline.killswitch import HaltState, ResumeOutcome, parse_scope
 
 T0 = datetime(2026, 3, 3, 12, 0, 0, 123000, tzinfo=UTC)
 

@@ -1,7 +1,7 @@
 """``HaltService``: the kill switch at run time (issue 4 item 6).
 
 The pure state machine is :class:`redline.policy.HaltState`; this module keeps the state in
-force in memory, persists transitions to a :class:`~redline.store.halts.HaltStore`, and
+force in memory, persists transitions to a :class:`~redline.killswitch.stores.HaltStore`, and
 spreads them to every replica.
 
 Invariants:
@@ -38,11 +38,10 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 
 from redline.clock import Clock, SystemClock
-from redline.domain import JSONValue
+from redline.domain import AuditSink, JSONValue
 from redline.errors import AuditError, HaltedError, StoreError
-from redline.policy.halt import RESUME_WINDOW_S, Halt, HaltState, ResumeOutcome, parse_scope
-from redline.service.ports import AuditSink
-from redline.store.halts import HaltChannel, HaltStore, StoredHalts
+from redline.killswitch.state import RESUME_WINDOW_S, Halt, HaltState, ResumeOutcome, parse_scope
+from redline.killswitch.stores import HaltChannel, HaltStore, StoredHalts
 
 __all__ = ["HaltResult", "HaltService", "ResumeResult", "halt_offline", "halted_error"]
 

@@ -31,14 +31,14 @@ import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
-
-import psycopg
-import redis
-import redis.asyncio
+from typing import TYPE_CHECKING, Any, Protocol
 
 from redline.errors import StoreError
 from redline.store.sqlite import connect
+
+if TYPE_CHECKING:  # drivers are imported when a PostgreSQL or Redis store is used
+    import psycopg
+    import redis.asyncio
 
 __all__ = [
     "DEFAULT_CHANNEL",
@@ -229,7 +229,7 @@ class PostgresHaltStore:
     async def _db(self) -> psycopg.AsyncConnection[tuple[object, ...]]:
         async with self._connect_lock:
             if self._conn is None or self._conn.closed:
-                self._conn = await psycopg.AsyncConnection.connect(self.url, autocommit=True)
+                self._conn = await _psycopg().AsyncConnection.connect(self.url, autocommit=True)
                 await self._conn.execute(
                     f"CREATE TABLE IF NOT EXISTS {self.table} ("
                     "id int PRIMARY KEY CHECK (id = 0), version bigint NOT NULL, "
@@ -241,7 +241,7 @@ class PostgresHaltStore:
     async def _errors(self) -> AsyncIterator[None]:
         try:
             yield
-        except psycopg.Error as exc:
+        except _psycopg().Error as exc:
             if self._conn is not None and self._conn.broken:
                 self._conn = None
             raise StoreError(f"halt store (postgres): {exc}") from exc
@@ -311,9 +311,9 @@ class PostgresHaltChannel:
     async def publish(self, version: int) -> None:
         try:
             if self._conn is None or self._conn.closed:
-                self._conn = await psycopg.AsyncConnection.connect(self.url, autocommit=True)
+                self._conn = await _psycopg().AsyncConnection.connect(self.url, autocommit=True)
             await self._conn.execute("SELECT pg_notify(%s, %s)", (self.channel, str(version)))
-        except psycopg.Error as exc:
+        except _psycopg().Error as exc:
             self._conn = None
             raise StoreError(f"halt broadcast (postgres): {exc}") from exc
 
@@ -321,12 +321,14 @@ class PostgresHaltChannel:
         attempt = 0
         while True:
             try:
-                async with await psycopg.AsyncConnection.connect(self.url, autocommit=True) as conn:
+                async with await _psycopg().AsyncConnection.connect(
+                    self.url, autocommit=True
+                ) as conn:
                     await conn.execute(f'LISTEN "{self.channel}"')
                     attempt = 0
                     async for notice in conn.notifies():
                         await _deliver(notice.payload, on_version)
-            except psycopg.Error as exc:
+            except _psycopg().Error as exc:
                 delay = _RECONNECT_S[min(attempt, len(_RECONNECT_S) - 1)]
                 attempt += 1
                 logger.warning("halt LISTEN lost (%s); reconnecting in %ss", exc, delay)
@@ -348,13 +350,13 @@ class RedisHaltChannel:
 
     def _redis(self) -> redis.asyncio.Redis:
         if self._client is None:
-            self._client = redis.asyncio.Redis.from_url(self.url)
+            self._client = _redis_module().asyncio.Redis.from_url(self.url)
         return self._client
 
     async def publish(self, version: int) -> None:
         try:
             await self._redis().publish(self.channel, str(version))
-        except redis.RedisError as exc:
+        except _redis_module().RedisError as exc:
             raise StoreError(f"halt broadcast (redis): {exc}") from exc
 
     async def listen(self, on_version: OnVersion) -> None:
@@ -369,13 +371,13 @@ class RedisHaltChannel:
                         data = message.get("data")
                         text = data.decode() if isinstance(data, bytes) else str(data)
                         await _deliver(text, on_version)
-            except (redis.RedisError, OSError) as exc:
+            except (_redis_module().RedisError, OSError) as exc:
                 delay = _RECONNECT_S[min(attempt, len(_RECONNECT_S) - 1)]
                 attempt += 1
                 logger.warning("halt subscription lost (%s); reconnecting in %ss", exc, delay)
                 await asyncio.sleep(delay)
             finally:
-                with contextlib.suppress(redis.RedisError, OSError):
+                with contextlib.suppress(_redis_module().RedisError, OSError):
                     await pubsub.aclose()  # type: ignore[no-untyped-call]
 
     async def aclose(self) -> None:
@@ -401,3 +403,18 @@ def _backlog(raw: object) -> tuple[str, ...]:
     if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
         raise StoreError("halt store: corrupt audit backlog")
     return tuple(items)
+
+
+def _psycopg() -> Any:
+    """The PostgreSQL driver, imported on first use (the embedded default never needs it)."""
+    import psycopg
+
+    return psycopg
+
+
+def _redis_module() -> Any:
+    """The Redis client, imported on first use."""
+    import redis
+    import redis.asyncio
+
+    return redis

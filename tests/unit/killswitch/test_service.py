@@ -9,8 +9,8 @@ from collections.abc import AsyncIterator
 import pytest
 
 from redline.errors import AuditStoreError, HaltedError, InvalidTransition, StoreError
-from redline.policy import HaltState, ResumeOutcome
-from redline.service.halts import HaltService, halt_offline
+from redline.killswitch import HaltState, ResumeOutcome
+from redline.killswitch.service import HaltService, halt_offline
 from tests.unit.service.fakes import FakeAudit, FakeChannel, FakeClock, FakeHaltStore
 
 WAIT_S = 5.0  # generous bound for background work; never a timing assertion

@@ -30,12 +30,18 @@ from redline.errors import InvalidTransition, RequestError, StoreError
 __all__ = ["Halt", "HaltState", "ResumeApproval", "ResumeOutcome", "parse_scope"]
 
 ALL = "all"
-_PREFIXES = ("tenant:", "model:")
 RESUME_WINDOW_S = 3600
+
+
+_WILDCARDS = frozenset("*?[]")
 
 
 def parse_scope(text: str) -> str:
     """Normalise and check a scope string: ``all``, ``tenant:T`` or ``model:M``.
+
+    A tenant is letters, digits, ``-`` and ``.``; a model name has no blanks and no
+    wildcard characters (``* ? [ ]``): a halt names exactly what it stops, and ``all``
+    is the only scope wider than one tenant or model.
 
     Raises:
         RequestError: anything else (``param="scope"``).
@@ -43,10 +49,22 @@ def parse_scope(text: str) -> str:
     scope = text.strip()
     if scope == ALL:
         return scope
-    for prefix in _PREFIXES:
-        if scope.startswith(prefix) and scope[len(prefix) :].strip():
-            return prefix + scope[len(prefix) :].strip()
-    raise RequestError(f"bad halt scope {text!r}: use all, tenant:T or model:M", param="scope")
+    kind, _, name = scope.partition(":")
+    name = name.strip()
+    if kind == "tenant" and name and name.replace("-", "").replace(".", "").isalnum():
+        return "tenant:" + name
+    if (
+        kind == "model"
+        and name
+        and name.isprintable()
+        and not any(c.isspace() or c in _WILDCARDS for c in name)
+    ):
+        return "model:" + name
+    raise RequestError(
+        f"bad halt scope {text!r}: use all, tenant:T (letters, digits, '-', '.') or model:M "
+        "(no blanks or wildcards)",
+        param="scope",
+    )
 
 
 class ResumeOutcome(StrEnum):
