@@ -49,13 +49,11 @@ def start_gateway(data_dir: Path) -> tuple[subprocess.Popen[str], str, str]:
     assert proc.stderr is not None
     key = url = ""
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not (key and url):
+    while time.monotonic() < deadline and not url:
         line = proc.stderr.readline()
         if m := re.search(r"(rl_[A-Za-z0-9_\-]+)", line):
             key = key or m.group(1)
-        if m := re.search(r"(http://127\.0\.0\.1:\d+)", line):
-            url = m.group(1) if not url.endswith(":0") else url
-        if m := re.search(r"listening on (http://[\d.]+:\d+)", line):
+        if m := re.search(r"serving on (http://[\d.]+:\d+)", line):
             url = m.group(1)
     threading.Thread(target=lambda: proc.stderr and proc.stderr.read(), daemon=True).start()
     for _ in range(200):

@@ -25,7 +25,9 @@ screened as text and are refused (:class:`UnscreenableInput`).
 
 **Bounds** (refused with :class:`RequestTooComplex` before any screening work):
 :data:`MAX_DEPTH` levels of nesting, :data:`MAX_MESSAGES` messages, :data:`MAX_PARTS` content
-parts and tool definitions in all. The body size is bounded at the edge.
+parts and tool definitions in all, :data:`MAX_TEXT_CHARS` characters of text in all (what
+the safety stack can judge within its time budget; about 250,000 tokens). The body size is
+bounded at the edge.
 
 **Output.** :func:`reply_output` reads every output form of a whole reply (``choices[].text``,
 ``message.content`` as a string or parts, ``message.refusal``, ``tool_calls``, legacy
@@ -58,6 +60,7 @@ __all__ = [
     "MAX_DEPTH",
     "MAX_MESSAGES",
     "MAX_PARTS",
+    "MAX_TEXT_CHARS",
     "Reply",
     "StreamText",
     "error_body",
@@ -74,6 +77,7 @@ __all__ = [
 MAX_DEPTH = 48
 MAX_MESSAGES = 4096
 MAX_PARTS = 16_384
+MAX_TEXT_CHARS = 1_000_000
 _MAX_MODERATION_INPUTS = 256
 _MAX_ENUM_CHARS = 40
 
@@ -179,7 +183,7 @@ def request_from_body(endpoint: Endpoint, body: JSONObject) -> ChatRequest:
         text = _field_text(key, value)
         if text:
             fields.append(TextField(where=key, text=text))
-    return ChatRequest(
+    request = ChatRequest(
         endpoint=endpoint,
         model=model,
         messages=messages,
@@ -188,6 +192,13 @@ def request_from_body(endpoint: Endpoint, body: JSONObject) -> ChatRequest:
         fields=tuple(fields),
         body=body,
     )
+    size = sum(len(t) for t in request.texts())
+    if size > MAX_TEXT_CHARS:
+        raise RequestTooComplex(
+            f"the request carries {size} characters of text; at most {MAX_TEXT_CHARS} "
+            "can be screened in one request"
+        )
+    return request
 
 
 def _field_text(key: str, value: JSONValue) -> str:

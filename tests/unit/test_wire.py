@@ -331,3 +331,11 @@ def test_streamed_text_and_calls_accumulate_in_every_form() -> None:
     assert [(c.name, c.arguments) for c in got.tool_calls] == [("old", "x"), ("fi", "{}")]
     assert added == len("abcdefgh") + len("fi{}oldx")
     assert acc.feed(b"not json") == len("not json")
+
+
+def test_more_text_than_can_be_screened_is_refused() -> None:
+    from redline.wire import MAX_TEXT_CHARS
+
+    half = "x" * (MAX_TEXT_CHARS // 2 + 1)
+    with pytest.raises(RequestTooComplex, match="characters of text"):
+        chat(messages=[{"role": "user", "content": half}], suffix=half)

@@ -61,6 +61,9 @@ def register(parser: argparse.ArgumentParser, name: str) -> None:
     parser.set_defaults(handler=run)
 
 
+_SWITCH_INTERVAL_S = 0.0005
+
+
 def run(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -78,6 +81,9 @@ def run(args: argparse.Namespace) -> int:
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
     _check_routes(settings, args.config)
+    # Screening of long requests runs on threads; a short GIL switch interval keeps the
+    # event loop (and every small request) responsive while they run.
+    sys.setswitchinterval(_SWITCH_INTERVAL_S)
     try:
         create_private_dir(settings.data_dir)
     except OSError as exc:

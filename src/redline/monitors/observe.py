@@ -38,6 +38,7 @@ closed.
 
 from __future__ import annotations
 
+import asyncio
 import fnmatch
 import json
 import math
@@ -46,7 +47,7 @@ from datetime import datetime
 
 from redline.clock import Clock, rfc3339
 from redline.domain import ChatRequest, JSONObject, JSONValue, Message, ToolCall, Verdict
-from redline.monitors.bulk import count_records
+from redline.monitors.bulk import RecordCount, count_records
 from redline.monitors.config import MonitorConfig
 from redline.monitors.confirmation import CONFIRMATION_ARGUMENT, verify_token
 from redline.monitors.intent import SURVEIL, classify
@@ -66,6 +67,9 @@ HIGH_STAKES = "high_stakes_automated_decisions"
 _VOLUME = "monitor:person_volume"
 _BULK = "monitor:bulk_records"
 _LOOP = "monitor:closed_loop"
+
+
+_INLINE_SCAN_CHARS = 8_192  # longer texts are scanned for persons and records in a thread
 
 
 def _ts(now: datetime) -> float:
@@ -133,12 +137,10 @@ class Monitors:
         limit = self.config.max_scan_chars
         text = "\n".join(m.text for m in request.messages if m.text)[:limit]
         verdicts: list[Verdict] = []
-        extraction = self._extractor.extract(text) if text else None
-        persons = extraction.persons() if extraction is not None else ()
-        # Fewer lines than the smallest scored record count cannot be bulk (unless JSON).
-        rows_needed = max(2, math.ceil(self.config.bulk_min_records / 10))
-        maybe_bulk = text.count("\n") + 1 >= rows_needed or "[" in text
-        bulk = count_records(text) if maybe_bulk else None
+        if len(text) <= _INLINE_SCAN_CHARS:
+            persons, bulk = self._scan(text)
+        else:  # a long request is scanned off the event loop: other clients keep flowing
+            persons, bulk = await asyncio.to_thread(self._scan, text)
         if bulk is not None and bulk.records:
             verdicts += self._bulk_verdicts(bulk.records, bulk.instructions, persons)
         if persons and SURVEIL.search(text):
@@ -239,6 +241,15 @@ class Monitors:
                 )
             )
         return out
+
+    def _scan(self, text: str) -> tuple[Sequence[PersonRef], RecordCount | None]:
+        """Persons named in ``text`` and its pasted records (CPU-bound, no I/O)."""
+        extraction = self._extractor.extract(text) if text else None
+        persons = extraction.persons() if extraction is not None else ()
+        # Fewer lines than the smallest scored record count cannot be bulk (unless JSON).
+        rows_needed = max(2, math.ceil(self.config.bulk_min_records / 10))
+        maybe_bulk = text.count("\n") + 1 >= rows_needed or "[" in text
+        return persons, count_records(text) if maybe_bulk else None
 
     async def _loop_request(
         self, principal: str, route: str, request: ChatRequest, t: float, confirmation: str | None
