@@ -29,7 +29,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _util import percentile, write_section  # noqa: E402
+from _util import percentile, write_section
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL = {"model": "redline-echo", "messages": [{"role": "user", "content": "status of convoy 7?"}]}
@@ -141,7 +141,7 @@ def main() -> None:
             time.sleep(3.0)
             loaded = small_latencies(url, key, args.small)
             stop.set()
-            text_ms, event_ms = asyncio.run(ttft(url, key, 50))
+            text_ms, _ = asyncio.run(ttft(url, key, 50))
         finally:
             proc.terminate()
             proc.wait(timeout=30)
