@@ -299,8 +299,11 @@ async def test_lawful_stream_is_released_whole(world: World) -> None:
     assert b"".join(events).count(b'"content"') == len(range(0, len(text), 5))
 
 
-async def test_blocked_stream_releases_none_of_the_violating_text(world: World) -> None:
-    world.upstream.streams.append([{"content": WEAPON[i : i + 10]} for i in range(0, 200, 10)])
+async def test_blocked_stream_releases_only_a_screened_prefix(world: World) -> None:
+    import orjson
+
+    answer = WEAPON[:200]
+    world.upstream.streams.append([{"content": answer[i : i + 10]} for i in range(0, 200, 10)])
     outcome = await handle(world, BENIGN, stream=True)
     assert isinstance(outcome, Streaming)
     released: list[bytes] = []
@@ -311,7 +314,11 @@ async def test_blocked_stream_releases_none_of_the_violating_text(world: World) 
 
     with pytest.raises(OutputBlocked):
         await relay()
-    assert released == []
+    text = "".join(orjson.loads(e)["choices"][0]["delta"].get("content", "") for e in released)
+    assert answer.startswith(text)
+    assert len(text) < len(answer)  # the violating rest never left
+    # What left had been judged, as output, before it left (one audit record per check).
+    assert "response_decision" in world.audit.types()
 
 
 async def test_streamed_mark_above_the_announced_label_ends_the_stream(world: World) -> None:
