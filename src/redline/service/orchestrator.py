@@ -181,9 +181,7 @@ class Orchestrator:
         """Serve one request for an authenticated principal."""
         policy = self._policy()  # read once: the whole request runs under this policy
         self._halts.enforce(principal.tenant, request.model)
-        route = self.router.resolve(request.model)
-        ceiling = effective_ceiling(route.ceiling, policy.route_for(request.model).ceiling)
-        label = await self._check_access(principal, request, ceiling, ctx)
+        route, ceiling, label = await self._admit(principal, request, policy, ctx)
         now = self._clock.now()
         screened = await self._screener.screen(policy, request.screen_messages(), request.tools)
         verdicts = list(screened.verdicts)
@@ -223,6 +221,15 @@ class Orchestrator:
             raise
         await commit
         return outcome
+
+    async def _admit(
+        self, principal: Principal, request: ChatRequest, policy: Policy, ctx: RequestContext
+    ) -> tuple[ModelRoute, RouteCeiling, Label]:
+        """The route, its effective ceiling (accreditation met with the policy's ceiling) and
+        the request's label, once the principal and the route may carry it."""
+        route = self.router.resolve(request.model)
+        ceiling = effective_ceiling(route.ceiling, policy.route_for(request.model).ceiling)
+        return route, ceiling, await self._check_access(principal, request, ceiling, ctx)
 
     async def _check_access(
         self, principal: Principal, request: ChatRequest, ceiling: RouteCeiling, ctx: RequestContext
@@ -461,10 +468,8 @@ class Orchestrator:
         """
         policy = self._policy()
         self._halts.enforce(principal.tenant, request.model)
-        route = self.router.resolve(request.model)
-        ceiling = effective_ceiling(route.ceiling, policy.route_for(request.model).ceiling)
         ctx = RequestContext(request_id=request_id)
-        label = await self._check_access(principal, request, ceiling, ctx)
+        route, ceiling, label = await self._admit(principal, request, policy, ctx)
         body = upstream_body(request, route.upstream_model, stream=False)
         reply = await route.upstream.complete(request.endpoint, body)
         if request.endpoint is Endpoint.EMBEDDINGS:
