@@ -151,6 +151,26 @@ def quality(files: list[Path], title: str) -> list[str]:
     for category, value in report.recall.items():
         lines.append(f"| recall {category} | {value:.3f} |")
     lines.append(f"| false positives on allow | {report.false_positive_rate or 0.0:.3f} |")
+    # Recovery conversations (a refused red-line request, then a lawful one) still carry the
+    # refused request, which the undilutable units score (docs/benchmarks.md, placement).
+    n_allow = report.counts.get("allow", 0)
+    n_recovery = sum(
+        1
+        for f in files
+        for line in f.open(encoding="utf-8")
+        if line.strip()
+        and (item := json.loads(line)).get("label") == "allow"
+        and "recovery" in item.get("tags", [])
+    )
+    if n_recovery and n_allow > n_recovery:
+        flagged = round((report.false_positive_rate or 0.0) * n_allow)
+        flagged_recovery = round(
+            report.subsets_false_positive_rate.get("recovery", 0.0) * n_recovery
+        )
+        lines.append(
+            f"| false positives on allow, recovery conversations ({n_recovery}) left out | "
+            f"{(flagged - flagged_recovery) / (n_allow - n_recovery):.3f} |"
+        )
     for name, value in report.subsets_false_positive_rate.items():
         lines.append(f"| false positives, {name} | {value:.3f} |")
     for name, value in report.subsets_recall.items():
@@ -166,6 +186,11 @@ def main() -> None:
     out: list[str] = ["## Safety stack (`benchmarks/screening.py`)", ""]
     out += quality(
         [ROOT / "data/screening/test_f.jsonl"], "Held-out test batch F (never trained on)"
+    )
+    out += [""]
+    out += quality(
+        [ROOT / "data/screening/valid_v.jsonl"],
+        "Validation batch V (never trained on; thresholds and escalation checked on it)",
     )
     out += ["", "**Public evaluation sets** (measured only)", ""]
     out += public_sets(args.public)

@@ -1,10 +1,14 @@
 """Turn a conversation into the texts the safety stack judges.
 
 The final turn is judged in the context of everything before it: the system prompt,
-earlier turns, offered tools (names, descriptions, parameter schemas) and tool calls.
+earlier turns, offered tools (names, descriptions, parameter schemas), tool calls and
+message names. (This is the *whole-conversation* judgement; :mod:`redline.screening.units`
+splits the same conversation into units so that no part can be diluted by the rest.)
 Long pasted data is split into *records* (CSV/TSV rows, JSON lines, table rows) and the
 *instruction* around them, so that 400 rows of data cannot dilute the one sentence that
-says what to do with them; the record count is a feature of its own.
+says what to do with them; the record count is a feature of its own. Records are runs of at
+least five consecutive lines of the same shape (:func:`record_lines`), so ordinary prose
+with commas is never taken for data.
 """
 
 from __future__ import annotations
@@ -13,12 +17,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from redline.domain import ChatRequest, Message, ToolSpec
+from redline.screening.excerpt import salient_excerpt
+from redline.screening.factors import FACTORS
 from redline.screening.normalize import normalize
 
 __all__ = ["ConversationTexts", "conversation_texts", "messages_from_json", "tools_from_json"]
 
 _MAX_TOOL_SCHEMA_CHARS = 16_384
+#: The whole-conversation judgement reads at most this much of the final turn and of the
+#: context; longer texts are read in full by the units (:mod:`redline.screening.units`).
+WHOLE_MAX_CHARS = 8_000
 _MIN_RECORDS = 5
+_MIN_DELIMITERS = {",": 2, "\t": 1, "|": 2, ";": 2}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -35,30 +45,76 @@ class ConversationTexts:
     signals: frozenset[str]
 
 
-def _is_record_line(line: str) -> bool:
+def _delimiters(line: str) -> tuple[str, int] | None:
+    """The structural signature of a line: ``("json", 0)`` for a JSON object, else the
+    dominant delimiter and how often it occurs outside double quotes; None for prose-like
+    lines (too short, or no delimiter used often enough to make columns)."""
     stripped = line.strip()
-    if len(stripped) < 8:
-        return False
+    if len(stripped) < 4:
+        return None
     if stripped.startswith("{") and stripped.endswith("}"):
-        return True
-    return stripped.count(",") >= 3 or stripped.count("\t") >= 2 or stripped.count("|") >= 3
+        return ("json", 0)
+    outside = stripped.split('"')[::2] if '"' in stripped else (stripped,)
+    counts = {d: sum(part.count(d) for part in outside) for d in _MIN_DELIMITERS}
+    delimiter = max(counts, key=lambda d: counts[d])
+    count = counts[delimiter]
+    if count < _MIN_DELIMITERS[delimiter]:
+        return None
+    return (delimiter, count)
+
+
+def record_lines(lines: Sequence[str]) -> list[bool]:
+    """Which lines are pasted records.
+
+    Records are *runs* of at least :data:`_MIN_RECORDS` consecutive lines with the same
+    structure (a JSON object each, or the same delimiter the same number of times outside
+    quotes: CSV/TSV rows, table rows). A sentence with three commas is prose, not a record,
+    however many such sentences a text has, unless five of them in a row have the same
+    shape. Linear in the number of lines.
+    """
+    flags = [False] * len(lines)
+    signatures = [_delimiters(line) for line in lines]
+    start = 0
+    while start < len(lines):
+        signature = signatures[start]
+        end = start + 1
+        if signature is not None:
+            while end < len(lines) and signatures[end] == signature:
+                end += 1
+            if end - start >= _MIN_RECORDS:
+                for i in range(start, end):
+                    flags[i] = True
+        start = end
+    return flags
 
 
 def split_records(text: str) -> tuple[str, int]:
-    """(instruction text, number of record lines); records are kept only if there are many."""
+    """(instruction text, number of record lines).
+
+    Every run of records is replaced by its first line (the header row: column names say
+    what the records are about); everything else is kept in order.
+    """
     lines = text.split("\n")
-    records = [line for line in lines if _is_record_line(line)]
-    if len(records) < _MIN_RECORDS:
+    flags = record_lines(lines)
+    n_records = sum(flags)
+    if not n_records:
         return text, 0
-    instruction = "\n".join(line for line in lines if not _is_record_line(line))
-    # Keep the header row: column names say what the records are about.
-    header = records[0]
-    return f"{instruction}\n{header}", len(records)
+    kept = [line for i, line in enumerate(lines) if not flags[i] or i == 0 or not flags[i - 1]]
+    return "\n".join(kept), n_records
 
 
 def _tool_text(tools: Sequence[ToolSpec]) -> str:
     parts = [f"tool {t.name.replace('_', ' ')}: {t.description} {t.parameters_json}" for t in tools]
     return "\n".join(parts)[:_MAX_TOOL_SCHEMA_CHARS]
+
+
+def _bounded(text: str, *, opening: bool) -> str:
+    """At most :data:`WHOLE_MAX_CHARS`: a longer text is read as its most factor-dense
+    sentences, in order, after its opening sentence if ``opening``
+    (:func:`redline.screening.excerpt.salient_excerpt`); its units read all of it."""
+    if len(text) <= WHOLE_MAX_CHARS:
+        return text
+    return salient_excerpt(text, max_tokens=WHOLE_MAX_CHARS // 4, factors=FACTORS, opening=opening)
 
 
 def conversation_texts(
@@ -78,7 +134,9 @@ def conversation_texts(
         )
     *earlier, last = messages
     normalized = normalize(
-        last.text + "".join(f"\n{c.name} {c.arguments}" for c in last.tool_calls)
+        last.text
+        + (f"\n{last.name}" if last.name else "")
+        + "".join(f"\n{c.name} {c.arguments}" for c in last.tool_calls)
     )
     instruction, n_records = split_records(normalized.text)
     extra = list(normalized.views()[1:])
@@ -86,7 +144,11 @@ def conversation_texts(
     context_parts: list[str] = []
     signals = set(normalized.signals)
     for message in earlier:
-        text = message.text + "".join(f"\ncall {c.name} {c.arguments}" for c in message.tool_calls)
+        text = (
+            message.text
+            + (f"\n{message.name}" if message.name else "")
+            + "".join(f"\ncall {c.name} {c.arguments}" for c in message.tool_calls)
+        )
         if not text:
             continue
         n = normalize(text)
@@ -97,9 +159,9 @@ def conversation_texts(
     if tool_text:
         context_parts.append(tool_text)
     return ConversationTexts(
-        final=final,
-        final_full=normalized.text,
-        context="\n".join(context_parts),
+        final=_bounded(final, opening=False),
+        final_full=_bounded(normalized.text, opening=False),
+        context=_bounded("\n".join(context_parts), opening=True),
         tools=tool_text,
         n_records=n_records,
         n_turns=len(messages),
@@ -154,10 +216,12 @@ def messages_from_json(raw: object) -> tuple[Message, ...]:
                         arguments=args if isinstance(args, str) else str(args),
                     )
                 )
+        name = item.get("name")
         messages.append(
             Message(
                 role=str(item.get("role", "user")),
                 text=text,
+                name=name if isinstance(name, str) and name else None,
                 tool_calls=tuple(calls),
                 non_text_parts=non_text,
             )

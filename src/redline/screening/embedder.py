@@ -32,6 +32,13 @@ class StaticEmbedder:
         self._tokenizer.no_padding()
         self._table = np.load(table_path).astype(np.float32)
         self.dims = int(self._table.shape[1])
+        self.special = _SPECIAL
+
+    @property
+    def table(self) -> FloatArray:
+        """The token table (vocab x dims, float32); read-only by convention."""
+        table: FloatArray = self._table
+        return table
 
     def token_ids(self, texts: Sequence[str]) -> list[IdArray]:
         """WordPiece ids of each text, special tokens removed."""

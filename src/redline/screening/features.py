@@ -18,7 +18,7 @@ from redline.screening.conversation import ConversationTexts
 from redline.screening.embedder import StaticEmbedder
 from redline.screening.factors import FACTORS, factor_counts
 
-__all__ = ["HASH_BUCKETS", "FeatureVector", "Featurizer", "dense_size"]
+__all__ = ["HASH_BUCKETS", "FeatureVector", "Featurizer", "dense_size", "hashed_ids"]
 
 HASH_BUCKETS = 1 << 18
 _STRUCTURE = (
@@ -48,9 +48,10 @@ def dense_size(dims: int) -> int:
     return 2 * dims + 2 * len(FACTORS) + len(_STRUCTURE)
 
 
-def _hashed(
+def hashed_ids(
     ids: npt.NDArray[np.int64], namespace: int
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
+    """Hashed unigram and bigram buckets of WordPiece ids, with log1p term frequencies."""
     if ids.size == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.float32)
     grams = ids * 2 + namespace
@@ -81,8 +82,8 @@ class Featurizer:
                 self._structure(texts),
             ]
         ).astype(np.float32)
-        i1, v1 = _hashed(final_ids, 0)
-        i2, v2 = _hashed(context_ids, 1)
+        i1, v1 = hashed_ids(final_ids, 0)
+        i2, v2 = hashed_ids(context_ids, 1)
         index = np.concatenate([i1, i2])
         values = np.concatenate([v1, v2])
         norm = float(np.linalg.norm(values))

@@ -1,14 +1,47 @@
 """The safety stack: normalise -> features -> tier 1 -> (tier 2) -> per-category verdicts.
 
+**Undilutable.** The red-line score of a conversation is at least the score of its most
+harmful part, whatever comes before or after it (benign turns, padding, markup, many
+messages, a buried paragraph, any role, a tool definition or call). Per red line,
+:meth:`SafetyStack.judge` returns the maximum of
+
+* the *whole-conversation* judgement: the final turn in the context of everything else
+  (:mod:`redline.screening.conversation`), as before; it catches what only the combination
+  shows (an escalation whose last turn says "now do it for all of them"); and
+* every *unit*'s score (:mod:`redline.screening.units`): each message of every role, each
+  tool definition and tool call, and within long texts each line, sentence window and
+  factor run, scored by the *unit head* with the conversation's context represented only
+  by exculpatory legal-test factors found elsewhere (and, for tier 2, the factor-matching
+  sentences elsewhere). Factor-free text cannot change a unit's score, so inserting it
+  anywhere can only keep or raise the maximum: the property holds by construction and is
+  tested (``tests/unit/screening/test_units.py``).
+
 Cascade: tier 1 (static embeddings, legal-test factors, hashed n-grams; well under a
 millisecond for a typical request) scores every request. Only when tier 1 gives any red
 line a probability of at least :attr:`SafetyStack.escalate_at` does tier 2 (the
 fine-tuned encoder, a few milliseconds) run; the two are then averaged. The escalation
 point 0.15 was chosen on the validation batch V: the same recall as 0.08 with fewer false
-positives and a third fewer escalations of lawful traffic. Operator categories
-(bring-your-own-policy) are scored from their examples (:mod:`redline.screening.operator`).
+positives and a third fewer escalations of lawful traffic. A unit goes to tier 2 from
+:attr:`SafetyStack.unit_escalate_at` (0.3), at most
+:data:`~redline.screening.units.TIER2_UNITS` per conversation, highest tier-1 score first:
+measured on V and on everyday paragraphs, escalating units from 0.15 let tier 2 misread
+one everyday paragraph in a few hundred as a red line, which in a long document is a false
+positive nearly every time, for one more red-line item of V caught. Tier-2 results are
+cached by their input pair (a conversation re-screened while a reply streams pays once).
+Operator categories (bring-your-own-policy) are scored from their examples
+(:mod:`redline.screening.operator`) on the whole conversation only.
 
-Evidence names the factor and where it matched (turn and character span), never the text,
+**API.** :meth:`SafetyStack.judge` ``(messages, tools)`` for input and output screening
+alike: output screening passes the conversation plus an assistant message holding the
+reply, and the reply is then one unit (or several, if long) judged with the conversation's
+factor context exactly as the same text would be as a user turn. :class:`Judgement`
+carries ``scores`` (the maximum), ``whole_scores``, ``unit_scores`` (the maximum over units)
+and ``units`` (how many were scored). A conversation with more than
+:data:`~redline.screening.units.MAX_ATOMS` distinct segments raises
+:class:`~redline.errors.ClassifierError` (the caller fails closed).
+
+Evidence names the factor and where it matched (the unit: "message 3 (tool), segment 2 of
+5", "tool definition 1"; or final turn / context for the whole judgement), never the text,
 so that evidence can go into the audit log.
 """
 
@@ -27,11 +60,19 @@ from redline.policy import Policy
 from redline.screening.artifacts import ARTIFACTS_DIR, Manifest, load_manifest
 from redline.screening.conversation import ConversationTexts, conversation_texts
 from redline.screening.embedder import StaticEmbedder
+from redline.screening.excerpt import salient_excerpt
 from redline.screening.factors import FACTORS
 from redline.screening.features import Featurizer
 from redline.screening.linear import LinearHead
 from redline.screening.operator import OperatorCategoryModel
 from redline.screening.tier2 import Tier2Model
+from redline.screening.units import (
+    TIER2_UNITS,
+    Segmented,
+    Unit,
+    UnitFeaturizer,
+    segment,
+)
 
 __all__ = ["Judgement", "SafetyStack"]
 
@@ -45,6 +86,9 @@ class Judgement:
     scores: dict[str, float]
     evidence: dict[str, tuple[str, ...]] = field(default_factory=dict)
     tiers: tuple[str, ...] = ()
+    whole_scores: dict[str, float] = field(default_factory=dict)
+    unit_scores: dict[str, float] = field(default_factory=dict)
+    units: int = 0
 
     def verdicts(self) -> list[Verdict]:
         """One verdict per category."""
@@ -64,16 +108,23 @@ class SafetyStack:
         manifest: Manifest,
         featurizer: Featurizer,
         head: LinearHead,
+        unit_head: LinearHead,
         tier2: Tier2Model | None,
         operator_models: Sequence[OperatorCategoryModel] = (),
         escalate_at: float = 0.15,
+        unit_escalate_at: float = 0.3,
     ) -> None:
+        if unit_head.classes != head.classes:
+            raise ClassifierError("the unit head and the tier-1 head name different classes")
         self.manifest = manifest
         self.featurizer = featurizer
+        self.units = UnitFeaturizer(featurizer.embedder)
         self.head = head
+        self.unit_head = unit_head
         self.tier2 = tier2
         self.operator_models = tuple(operator_models)
         self.escalate_at = escalate_at
+        self.unit_escalate_at = unit_escalate_at
         self.red_lines = tuple(c for c in head.classes if c != "allow")
 
     @classmethod
@@ -88,6 +139,7 @@ class SafetyStack:
             manifest.path("tokenizer.json"), manifest.path("static_embeddings.npy")
         )
         head = LinearHead.load(manifest.path("tier1.npz"))
+        unit_head = LinearHead.load(manifest.path("units.npz"))
         tier2 = None
         if "tier2.onnx" in manifest.files:
             tier2 = Tier2Model(
@@ -116,52 +168,135 @@ class SafetyStack:
             manifest=manifest,
             featurizer=Featurizer(embedder),
             head=head,
+            unit_head=unit_head,
             tier2=tier2,
             operator_models=operators,
         )
 
-    def judge_texts(self, texts: ConversationTexts) -> Judgement:
-        """Score one conversation (synchronous; CPU-bound)."""
+    def judge(self, messages: Sequence[Message], tools: Sequence[ToolSpec] = ()) -> Judgement:
+        """Score a conversation: per red line, the maximum of the whole-conversation
+        judgement and of every unit's score (synchronous; CPU-bound).
+
+        Raises:
+            ClassifierError: the conversation has too many distinct segments to screen.
+        """
+        texts = conversation_texts(messages, tools)
         features = self.featurizer.features(texts)
-        probs = self.head.probabilities(features)
+        whole = self.head.probabilities(features)
         tiers = ["tier1"]
-        if self.tier2 is not None and max(probs[c] for c in self.red_lines) >= self.escalate_at:
+        if self.tier2 is not None and max(whole[c] for c in self.red_lines) >= self.escalate_at:
             second = self.tier2.probabilities(texts)
-            probs = {c: 0.5 * probs[c] + 0.5 * second[c] for c in probs}
+            whole = {c: 0.5 * whole[c] + 0.5 * second[c] for c in whole}
             tiers.append("tier2")
-        scores = {c: probs[c] for c in self.red_lines}
+        segmented = segment(self.units, messages, tools)
+        unit_scores, top, escalated = self._score_units(segmented)
+        if escalated and "tier2" not in tiers:
+            tiers.append("tier2")
+        tiers.append("units")
+        scores = {c: max(whole[c], unit_scores[c]) for c in self.red_lines}
         if self.operator_models:
             embedding = features.dense[: self.featurizer.embedder.dims]
             for model in self.operator_models:
                 scores[model.category] = model.score(embedding)
             tiers.append("operator")
-        return Judgement(scores=scores, evidence=_evidence(texts, scores), tiers=tuple(tiers))
-
-    def judge(self, messages: Sequence[Message], tools: Sequence[ToolSpec] = ()) -> Judgement:
-        """Score a conversation given as messages and tools."""
-        return self.judge_texts(conversation_texts(messages, tools))
+        evidence = _evidence(texts, scores, whole, segmented, top)
+        return Judgement(
+            scores=scores,
+            evidence=evidence,
+            tiers=tuple(tiers),
+            whole_scores={c: whole[c] for c in self.red_lines},
+            unit_scores=unit_scores,
+            units=len(segmented.units),
+        )
 
     def judge_request(self, request: ChatRequest) -> Judgement:
-        """Score a parsed gateway request."""
-        return self.judge(request.messages, request.tools)
+        """Score a parsed gateway request (its canonical view: messages, extra fields, tools)."""
+        return self.judge(request.screen_messages(), request.tools)
+
+    def _score_units(self, segmented: Segmented) -> tuple[dict[str, float], dict[str, Unit], bool]:
+        """Max over units per red line, the unit that reached it, whether tier 2 ran."""
+        best = dict.fromkeys(self.red_lines, 0.0)
+        top: dict[str, Unit] = {}
+        scored: list[tuple[float, int, Unit, dict[str, float]]] = []
+        for order, unit in enumerate(segmented.units):
+            atoms = segmented.unit_atoms(unit)
+            features = self.units.features(atoms, segmented.rest_presence(unit))
+            probs = self.unit_head.probabilities(features)
+            scored.append((max(probs[c] for c in self.red_lines), order, unit, probs))
+        escalated = False
+        if self.tier2 is not None:
+            suspicious = sorted(
+                (s for s in scored if s[0] >= self.unit_escalate_at), key=lambda s: (-s[0], s[1])
+            )[:TIER2_UNITS]
+            for i, (_, order, unit, probs) in enumerate(suspicious):
+                second = self.tier2.pair_probabilities(
+                    salient_excerpt(segmented.unit_text(unit), max_tokens=110),
+                    segmented.context_excerpt(unit),
+                )
+                combined = {c: 0.5 * probs[c] + 0.5 * second[c] for c in probs}
+                suspicious[i] = (0.0, order, unit, combined)
+                escalated = True
+            replaced = {s[1]: s for s in suspicious}
+            scored = [replaced.get(s[1], s) for s in scored]
+        for _, _, unit, probs in scored:
+            for c in self.red_lines:
+                if probs[c] > best[c]:
+                    best[c] = probs[c]
+                    top[c] = unit
+        return best, top, escalated
 
 
-def _evidence(texts: ConversationTexts, scores: dict[str, float]) -> dict[str, tuple[str, ...]]:
-    """Factor names and spans (offsets in the normalised final turn) per red line."""
+def _evidence(
+    texts: ConversationTexts,
+    scores: dict[str, float],
+    whole: dict[str, float],
+    segmented: Segmented,
+    top: dict[str, Unit],
+) -> dict[str, tuple[str, ...]]:
+    """Factor names and where they matched (the unit, or final turn / context), per red
+    line; never text, so evidence can go into the audit log."""
     evidence: dict[str, tuple[str, ...]] = {}
     for category, score in scores.items():
         if score < 0.3:
             continue
-        found: list[str] = []
-        for factor in FACTORS:
-            if factor.red_line != category:
-                continue
-            matches = factor.pattern.findall(texts.final_full[:65536])
-            if matches:
-                found.append(f"final turn: {factor.name} x{len(matches)}")
-            elif factor.pattern.findall(texts.context[:65536]):
-                found.append(f"context: {factor.name}")
-        if texts.n_records:
-            found.append(f"final turn: {texts.n_records} pasted records")
+        unit = top.get(category)
+        if unit is not None and whole.get(category, 0.0) < score:
+            found = _unit_evidence(category, segmented, unit)
+        else:
+            found = _whole_evidence(category, texts)
+            if unit is not None:
+                found.insert(0, f"unit: {unit.label}")
         evidence[category] = tuple(found[:8])
     return evidence
+
+
+def _unit_evidence(category: str, segmented: Segmented, unit: Unit) -> list[str]:
+    atoms = segmented.unit_atoms(unit)
+    own = np.sum([a.counts for a in atoms], axis=0)
+    rest = segmented.total_counts - own
+    found = [f"unit: {unit.label}"]
+    for i, factor in enumerate(FACTORS):
+        if factor.red_line == category and own[i]:
+            found.append(f"{unit.label}: {factor.name} x{int(own[i])}")
+    for i, factor in enumerate(FACTORS):
+        if factor.red_line == category and not own[i] and rest[i] > 0:
+            found.append(f"elsewhere in the conversation: {factor.name}")
+    records = sum(a.n_records for a in atoms)
+    if records:
+        found.append(f"{unit.label}: {records} pasted records")
+    return found
+
+
+def _whole_evidence(category: str, texts: ConversationTexts) -> list[str]:
+    found: list[str] = []
+    for factor in FACTORS:
+        if factor.red_line != category:
+            continue
+        matches = factor.pattern.findall(texts.final_full[:65536])
+        if matches:
+            found.append(f"final turn: {factor.name} x{len(matches)}")
+        elif factor.pattern.findall(texts.context[:65536]):
+            found.append(f"context: {factor.name}")
+    if texts.n_records:
+        found.append(f"final turn: {texts.n_records} pasted records")
+    return found

@@ -1,9 +1,11 @@
 """``redline train``: reproduce every safety-stack artifact from the data in the repo.
 
-Steps: distil the static table from all-MiniLM-L6-v2, fit tier 1 on the training batches,
-embed background negatives for operator categories, fine-tune and export tier 2, then
-write ``manifest.json`` with checksums, the training-data digest and the metrics measured
-on the held-out test batch. Requires the ``train`` extra; serving needs none of it.
+Steps: distil the static table from all-MiniLM-L6-v2, fit tier 1 (the whole-conversation
+head and the unit head, :mod:`redline.screening.units`) on the training batches, embed
+background negatives for operator categories, fine-tune and export tier 2, then write
+``manifest.json`` with checksums, the training-data digests and the metrics measured on the
+held-out test batch and the validation batch. :func:`train_units_only` refits only the unit
+head. Requires the ``train`` extra; serving needs none of it.
 """
 
 from __future__ import annotations
@@ -16,13 +18,14 @@ from pathlib import Path
 import numpy as np
 
 from redline.screening.artifacts import sha256_file
-from redline.screening.dataset import load_examples
+from redline.screening.dataset import Example, load_examples
 from redline.screening.distill import distill_static_embeddings
 from redline.screening.embedder import StaticEmbedder
 from redline.screening.features import Featurizer
-from redline.screening.train_tier1 import featurize, train_tier1
+from redline.screening.train_tier1 import UNIT_ROUNDS, featurize, train_tier1, train_unit_head
+from redline.screening.units import UnitFeaturizer
 
-__all__ = ["CLASSES", "train_all", "training_files"]
+__all__ = ["CLASSES", "record_metrics", "train_all", "train_units_only", "training_files"]
 
 logger = logging.getLogger(__name__)
 
@@ -40,8 +43,33 @@ def training_files(data_dir: Path) -> list[Path]:
     return sorted(data_dir.glob("batch_*.jsonl"))
 
 
+def _digest(files: list[Path]) -> str:
+    digest = hashlib.sha256()
+    for file in files:
+        digest.update(file.name.encode() + b"\0" + file.read_bytes())
+    return digest.hexdigest()
+
+
+def _fit_units(embedder: StaticEmbedder, examples: list[Example], out_dir: Path) -> None:
+    logger.info("fitting the unit head on %d examples (%d rounds)", len(examples), len(UNIT_ROUNDS))
+    head = train_unit_head(UnitFeaturizer(embedder), examples, CLASSES)
+    head.save(out_dir / "units.npz")
+
+
+def _unit_record(files: list[Path], examples: list[Example]) -> dict[str, object]:
+    return {
+        "files": [f.name for f in files],
+        "sha256": _digest(files),
+        "examples": len(examples),
+        "rounds": [list(r) for r in UNIT_ROUNDS],
+    }
+
+
 def train_all(data_dir: Path, out_dir: Path, *, tier2: bool = True, distill: bool = True) -> Path:
-    """Rebuild the artifacts in ``out_dir``; returns the manifest path."""
+    """Rebuild the artifacts in ``out_dir``; returns the manifest path.
+
+    Without ``tier2``, an existing ``tier2.onnx`` in ``out_dir`` is kept (and listed).
+    """
     files = training_files(data_dir)
     examples = load_examples(files)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -53,32 +81,80 @@ def train_all(data_dir: Path, out_dir: Path, *, tier2: bool = True, distill: boo
     logger.info("fitting tier 1 on %d examples", len(examples))
     head = train_tier1(featurize(featurizer, examples), [e.label for e in examples], CLASSES)
     head.save(out_dir / "tier1.npz")
+    _fit_units(embedder, examples, out_dir)
     # Background negatives for operator categories: every training conversation's final
     # turn (lawful traffic and the three red lines alike), so a new category is learned
     # against both ordinary requests and other harmful-looking ones.
     texts = [e.messages[-1].text[:2000] for e in examples if e.messages]
     np.save(out_dir / "background.npy", embedder.embed(texts).astype(np.float16))
-    names = ["tokenizer.json", "static_embeddings.npy", "tier1.npz", "background.npy"]
+    names = ["tokenizer.json", "static_embeddings.npy", "tier1.npz", "units.npz", "background.npy"]
     if tier2:
         from redline.screening.train_tier2 import train_tier2
 
         logger.info("fine-tuning tier 2")
         train_tier2(examples, CLASSES, out_dir / "tier2.onnx")
+    if (out_dir / "tier2.onnx").exists():
         names.append("tier2.onnx")
-    data_digest = hashlib.sha256()
-    for file in files:
-        data_digest.update(file.name.encode() + b"\0" + file.read_bytes())
     manifest = {
         "version": VERSION,
         "classes": list(CLASSES),
         "files": {name: sha256_file(out_dir / name) for name in names},
         "training_data": {
             "files": [f.name for f in files],
-            "sha256": data_digest.hexdigest(),
+            "sha256": _digest(files),
             "examples": len(examples),
         },
+        "unit_head": _unit_record(files, examples),
         "metrics": {},
     }
     path = out_dir / "manifest.json"
+    path.write_text(json.dumps(manifest, indent=2) + "\n")
+    return record_metrics(data_dir, out_dir)
+
+
+def train_units_only(data_dir: Path, out_dir: Path) -> Path:
+    """Refit only the unit head (``units.npz``) on the current training batches, keep every
+    other artifact as recorded, and re-measure the metrics; returns the manifest path."""
+    path = out_dir / "manifest.json"
+    manifest = json.loads(path.read_text())
+    files = training_files(data_dir)
+    examples = load_examples(files)
+    embedder = StaticEmbedder(out_dir / "tokenizer.json", out_dir / "static_embeddings.npy")
+    _fit_units(embedder, examples, out_dir)
+    manifest["files"]["units.npz"] = sha256_file(out_dir / "units.npz")
+    manifest["unit_head"] = _unit_record(files, examples)
+    path.write_text(json.dumps(manifest, indent=2) + "\n")
+    return record_metrics(data_dir, out_dir)
+
+
+def record_metrics(data_dir: Path, out_dir: Path) -> Path:
+    """Measure the artifacts in ``out_dir`` on the held-out test batch F and the validation
+    batch V (recall per red line, false-positive rate; a conversation counts as flagged when
+    the floor policy's decision is not *allow*, as in ``redline eval``) and record them in
+    the manifest, which ``tests/integration/test_artifacts.py`` re-checks."""
+    from redline.policy import load_builtin_floor
+    from redline.screening.batch import Screen
+    from redline.screening.stack import SafetyStack
+
+    path = out_dir / "manifest.json"
+    manifest = json.loads(path.read_text())
+    policy = load_builtin_floor()
+    screen = Screen(policy, SafetyStack.load(policy, out_dir))
+    metrics: dict[str, object] = {}
+    for name in ("test_f.jsonl", "valid_v.jsonl"):
+        if not (data_dir / name).exists():
+            continue
+        caught: dict[str, list[int]] = {}
+        for example in load_examples([data_dir / name]):
+            flagged = screen.decide(example.messages, example.tools).action.value != "allow"
+            pair = caught.setdefault(example.label, [0, 0])
+            pair[0] += int(flagged)
+            pair[1] += 1
+        allow = caught.pop("allow", [0, 0])
+        metrics[name] = {
+            "recall": {c: round(v[0] / v[1], 4) for c, v in sorted(caught.items())},
+            "false_positive_rate": round(allow[0] / allow[1], 4) if allow[1] else None,
+        }
+    manifest["metrics"] = metrics
     path.write_text(json.dumps(manifest, indent=2) + "\n")
     return path
