@@ -121,6 +121,12 @@ async def test_full_review_in_the_console(tmp_path: Path, caplog: pytest.LogCapt
         assert "mass_domestic_surveillance" in page.text
         assert "RL1.2" in page.text
         assert "track every resident" in page.text
+        # The decision reads once (not "review: review: ..."), scores are drawn against the
+        # policy's thresholds (a high red-line score is not a green bar), and the requester
+        # is named by its key's label.
+        assert "review: score above" not in page.text
+        assert 'low="0.5" high="0.8" optimum="0"' in page.text
+        assert "clearance <code>S</code>" in page.text
 
         token = await csrf_of(http, f"/console/items/{hold_item.id}")
         done = await http.post(

@@ -350,6 +350,15 @@ def _age(delta: timedelta) -> str:
     return f"{seconds // 3600} h"
 
 
+async def _requester_name(web: ReviewWeb, principal_id: str) -> str:
+    """The requester as a reviewer knows it: the API key's label, else the principal id."""
+    kind, _, key_id = principal_id.partition(":")
+    if kind != "key":
+        return principal_id
+    key = await web.keys.lookup(key_id)
+    return f"{key.label} ({principal_id})" if key is not None and key.label else principal_id
+
+
 def _conversation(body: bytes | None) -> list[dict[str, str]]:
     """The held request as the safety stack read it (its canonical view): every turn with
     its tool calls, every tool definition and every other text field the model would see."""
@@ -391,6 +400,9 @@ async def _item(
         return _error(404, "No such review item.", principal=principal, csrf_token=csrf)
     body = await web.runtime.service.request_body_for(item)
     scores: Mapping[str, float] = item.decision.scores
+    policy = services_of(request).control.policy.current
+    texts = {c.id: c.text for c in policy.clauses}
+    thresholds = {c.id: (c.review_threshold, c.block_threshold) for c in policy.categories}
     return _page(
         "item.html",
         status,
@@ -398,7 +410,12 @@ async def _item(
         banner=_banner([item.label_banner]),
         severity=_severity(item),
         conversation=_conversation(body),
-        scores=sorted(scores.items(), key=lambda kv: -kv[1]),
+        scores=[
+            (name, score, *thresholds.get(name, (0.5, 0.8)))
+            for name, score in sorted(scores.items(), key=lambda kv: -kv[1])
+        ],
+        clauses=[(c, texts.get(c, "")) for c in item.decision.clauses],
+        requester=await _requester_name(web, item.requester.id),
         created=rfc3339(item.created_at),
         expires=rfc3339(item.expires_at),
         decisions=[
