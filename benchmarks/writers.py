@@ -2,7 +2,7 @@
 
 Every training batch (``data/screening/batch_*.jsonl``) is written by one writer from one
 perspective. For each batch, tier 1 is fitted on all the *other* batches (same code and
-settings as ``redline train``: :func:`redline.screening.train_tier1.train_tier1` over the
+settings as ``redline train``: :func:`redline.training.tier1.train_tier1` over the
 served static embeddings and factor features; no distillation, no tier 2) and measured on
 the held-out batch: recall per red line (a red-line item is caught when any red-line
 probability reaches the review threshold, as in ``redline eval``) and the false-positive
@@ -39,8 +39,8 @@ from redline.screening.dataset import Example, load_examples
 from redline.screening.embedder import StaticEmbedder
 from redline.screening.features import FeatureVector, Featurizer
 from redline.screening.linear import LinearHead
-from redline.screening.train_tier1 import featurize, train_tier1
-from redline.screening.training import CLASSES, training_files
+from redline.training.pipeline import CLASSES, training_files
+from redline.training.tier1 import featurize, train_tier1
 
 DATA = ROOT / "data" / "screening"
 RED_LINES = CLASSES[1:]

@@ -33,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
     from redline.screening.artifacts import ARTIFACTS_DIR
 
     try:
-        from redline.screening.training import train_all
+        from redline.training.pipeline import train_all
     except ImportError as exc:
         raise UsageError(f"training needs the 'train' extra ({exc.name} is missing)") from exc
     if not args.data.is_dir():

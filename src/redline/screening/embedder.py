@@ -1,7 +1,7 @@
 """Static sentence embeddings: a WordPiece tokenizer plus a distilled token table.
 
 The table (``static_embeddings.npy``, vocab x dims, float16) is all-MiniLM-L6-v2 distilled
-by :mod:`redline.screening.distill`; a text's embedding is the mean of its tokens' rows,
+by :mod:`redline.training.distill`; a text's embedding is the mean of its tokens' rows,
 L2-normalised. Cost is linear in the text and tiny: tokenising runs in Rust
 (``tokenizers``) and pooling is one numpy gather. Token ids are returned too, because the
 hashed n-gram features reuse them.

@@ -5,7 +5,7 @@ It reads the salient excerpt of the final turn paired with the context (at most
 (:mod:`redline.screening.units`) it reads the unit's excerpt paired with the
 factor-matching sentences outside it. It costs milliseconds (see
 docs/benchmarks.md), so the stack calls it only when tier 1 is not confident the request
-is harmless. Trained by :mod:`redline.screening.train_tier2`.
+is harmless. Trained by :mod:`redline.training.tier2`.
 """
 
 from __future__ import annotations

@@ -19,11 +19,11 @@ import numpy as np
 
 from redline.screening.artifacts import sha256_file
 from redline.screening.dataset import Example, load_examples
-from redline.screening.distill import distill_static_embeddings
 from redline.screening.embedder import StaticEmbedder
 from redline.screening.features import Featurizer
-from redline.screening.train_tier1 import UNIT_ROUNDS, featurize, train_tier1, train_unit_head
 from redline.screening.units import UnitFeaturizer
+from redline.training.distill import distill_static_embeddings
+from redline.training.tier1 import UNIT_ROUNDS, featurize, train_tier1, train_unit_head
 
 __all__ = ["CLASSES", "record_metrics", "train_all", "train_units_only", "training_files"]
 
@@ -89,7 +89,7 @@ def train_all(data_dir: Path, out_dir: Path, *, tier2: bool = True, distill: boo
     np.save(out_dir / "background.npy", embedder.embed(texts).astype(np.float16))
     names = ["tokenizer.json", "static_embeddings.npy", "tier1.npz", "units.npz", "background.npy"]
     if tier2:
-        from redline.screening.train_tier2 import train_tier2
+        from redline.training.tier2 import train_tier2
 
         logger.info("fine-tuning tier 2")
         train_tier2(examples, CLASSES, out_dir / "tier2.onnx")
