@@ -7,12 +7,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from redline.bootstrap import build_app
 from redline.settings import RouteConfig, Settings, UpstreamConfig
 from redline.store.keys import SqliteKeyStore
 from tests.support.mock_upstream import Recorder, create_mock_upstream
 from tests.support.servers import closed_port, serve_in_thread
+
+# Property tests draw the same examples on every run, so a CI result is reproducible; each
+# property still explores its full example budget (and a failure prints its example).
+hypothesis_settings.register_profile("redline", derandomize=True, print_blob=True)
+hypothesis_settings.load_profile("redline")
 
 MOCK_MODELS = (
     "mock-ok",

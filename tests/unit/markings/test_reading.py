@@ -303,7 +303,25 @@ def test_splitting_a_text_never_lowers_the_label(
     text, _ = case
     whole = extract_label([text])
     at = data.draw(st.integers(0, len(text)))
-    assert extract_label([text[:at], text[at:]]).dominates(whole)
+    # Never lower: the split text is read at a dominating label, or refused as an unreadable
+    # marking (fail closed: a named error, the request does not pass).
+    try:
+        split = extract_label([text[:at], text[at:]])
+    except MarkingError:
+        return
+    assert split.dominates(whole)
+
+
+def test_a_split_banner_continuation_is_refused_or_read_higher() -> None:
+    zw = "\u200b"
+    text = "\n" + zw.join("TOP SECRET") + "//SI-G ABCD//ORCON/NOFORN,\n"
+    whole = extract_label([text])
+    for at in range(len(text) + 1):
+        try:
+            split = extract_label([text[:at], text[at:]])
+        except MarkingError:
+            continue
+        assert split.dominates(whole)
 
 
 def test_splitting_at_every_position() -> None:
