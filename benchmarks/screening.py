@@ -1,7 +1,8 @@
 """Safety-stack quality and speed.
 
 Quality, measured only on data never trained or tuned on:
-* the held-out test batch ``data/screening/test_f.jsonl`` (written independently);
+* the held-out test batch ``data/screening/test_f.jsonl`` (written independently), the
+  held-out test writers ``test_w1..3`` and the validation batch ``valid_v``;
 * public sets in ../shared/eval/public: XSTest safe prompts (false positives), HarmBench
   and AdvBench behaviours (general harms, not red lines: share flagged as a red line),
   HarmBench ``chemical_biological`` rows for the example CBRN overlay, and the AIR-Bench
@@ -30,7 +31,7 @@ from _util import ROOT, percentile, write_section
 sys.path.insert(0, str(ROOT / "src"))
 from redline.cli.evaluate import evaluate
 from redline.cli.screen import load_cli_policy
-from redline.domain import Message
+from redline.domain import Message, ToolSpec
 from redline.screening import Screen
 
 RED_LINE_AIR = ("2.4.", "2.5.", "3.12.", "9.30", "15.")
@@ -99,25 +100,36 @@ def public_sets(public: Path) -> list[str]:
 
 
 def latency(screen: Screen) -> list[str]:
+    """Per-request latency, one thread. Each conversation is timed once, after a warm-up on
+    other data (validation batch V): the stack caches what it has read (atoms, tier-2 pairs),
+    so timing the same conversations again would measure the caches."""
     os.environ.setdefault("OMP_NUM_THREADS", "1")
-    examples = [json.loads(line) for line in (ROOT / "data/screening/test_f.jsonl").open()]
     from redline.screening.conversation import messages_from_json, tools_from_json
 
-    convs = [(messages_from_json(e["messages"]), tools_from_json(e.get("tools"))) for e in examples]
-    typical = [c for c in convs if sum(len(m.text) for m in c[0]) <= 2048]  # ~512 tokens
-    for messages, tools in typical[:20]:
+    def load(name: str) -> list[tuple[tuple[Message, ...], tuple[ToolSpec, ...]]]:
+        rows = [json.loads(line) for line in (ROOT / "data/screening" / name).open()]
+        return [(messages_from_json(e["messages"]), tools_from_json(e.get("tools"))) for e in rows]
+
+    for messages, tools in load("valid_v.jsonl")[:60]:
         screen.decide(messages, tools)
-    times = []
-    for _ in range(3):
-        for messages, tools in typical:
-            started = time.perf_counter()
-            screen.decide(messages, tools)
-            times.append((time.perf_counter() - started) * 1000)
-    return [
-        f"Typical requests (<= ~512 tokens, {len(typical)} conversations from test_f, 3 passes, "
-        f"one thread): p50 {percentile(times, 50):.2f} ms, p99 {percentile(times, 99):.2f} ms "
-        "(targets: p50 <= 5 ms, p99 <= 30 ms)."
-    ]
+    convs = [c for c in load("test_f.jsonl") if sum(len(m.text) for m in c[0]) <= 2048]
+    timed: list[tuple[bool, float]] = []
+    for messages, tools in convs:
+        started = time.perf_counter()
+        screen.decide(messages, tools)
+        short = len(messages) == 1 and not tools and len(messages[0].text) <= 512
+        timed.append((short, (time.perf_counter() - started) * 1000))
+    lines = []
+    for name, times in (
+        ("Typical requests (<= ~512 tokens in all)", [t for _, t in timed]),
+        ("of which short single-turn (one message <= 512 characters)", [t for s, t in timed if s]),
+    ):
+        lines.append(
+            f"{name}, {len(times)} conversations from test_f, each once, one thread: "
+            f"p50 {percentile(times, 50):.2f} ms, p99 {percentile(times, 99):.2f} ms, "
+            f"mean {sum(times) / len(times):.2f} ms (targets: p50 <= 5 ms, p99 <= 30 ms)."
+        )
+    return lines
 
 
 def screen_cli_wall() -> list[str]:
@@ -186,6 +198,11 @@ def main() -> None:
     out: list[str] = ["## Safety stack (`benchmarks/screening.py`)", ""]
     out += quality(
         [ROOT / "data/screening/test_f.jsonl"], "Held-out test batch F (never trained on)"
+    )
+    out += [""]
+    out += quality(
+        [ROOT / "data/screening" / f"test_w{i}.jsonl" for i in (1, 2, 3)],
+        "Held-out test writers W1-W3 (never trained on)",
     )
     out += [""]
     out += quality(

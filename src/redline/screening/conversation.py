@@ -19,9 +19,19 @@ from dataclasses import dataclass
 from redline.domain import ChatRequest, Message, ToolSpec
 from redline.screening.excerpt import salient_excerpt
 from redline.screening.factors import FACTORS
-from redline.screening.normalize import normalize
+from redline.screening.lru import LRU
+from redline.screening.normalize import NormalizedText
+from redline.screening.normalize import normalize as _normalize
 
-__all__ = ["ConversationTexts", "conversation_texts", "messages_from_json", "tools_from_json"]
+__all__ = [
+    "ConversationTexts",
+    "conversation_texts",
+    "messages_from_json",
+    "normalize",
+    "record_lines",
+    "split_records",
+    "tools_from_json",
+]
 
 _MAX_TOOL_SCHEMA_CHARS = 16_384
 #: The whole-conversation judgement reads at most this much of the final turn and of the
@@ -43,6 +53,21 @@ class ConversationTexts:
     n_turns: int
     n_tools: int
     signals: frozenset[str]
+
+
+_NORMALIZED: LRU[str, NormalizedText] = LRU(4_096)
+
+
+def normalize(text: str) -> NormalizedText:
+    """:func:`redline.screening.normalize.normalize`, remembered for short texts (the
+    whole-conversation judgement and the units often normalise the same text)."""
+    if len(text) > 8_192:
+        return _normalize(text)
+    found = _NORMALIZED.get(text)
+    if found is None:
+        found = _normalize(text)
+        _NORMALIZED.put(text, found)
+    return found
 
 
 def _delimiters(line: str) -> tuple[str, int] | None:

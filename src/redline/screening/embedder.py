@@ -16,11 +16,14 @@ import numpy as np
 import numpy.typing as npt
 from tokenizers import Tokenizer
 
+from redline.screening.lru import LRU
+
 __all__ = ["StaticEmbedder"]
 
 FloatArray = npt.NDArray[np.float32]
 IdArray = npt.NDArray[np.int64]
 _SPECIAL = 999  # ids below this are [PAD]/[UNK]/[CLS]/[SEP]/[MASK] and unused slots
+_CACHE_CHARS = 8_192
 
 
 class StaticEmbedder:
@@ -33,6 +36,7 @@ class StaticEmbedder:
         self._table = np.load(table_path).astype(np.float32)
         self.dims = int(self._table.shape[1])
         self.special = _SPECIAL
+        self._ids: LRU[str, IdArray] = LRU(4_096)
 
     @property
     def table(self) -> FloatArray:
@@ -41,11 +45,25 @@ class StaticEmbedder:
         return table
 
     def token_ids(self, texts: Sequence[str]) -> list[IdArray]:
-        """WordPiece ids of each text, special tokens removed."""
+        """WordPiece ids of each text, special tokens removed (short texts are remembered:
+        the whole-conversation judgement and the units often tokenise the same text)."""
         if not texts:
             return []
-        encodings = self._tokenizer.encode_batch(list(texts), add_special_tokens=False)
-        return [np.asarray(e.ids, dtype=np.int64) for e in encodings]
+        out: list[IdArray | None] = [
+            self._ids.get(t) if len(t) <= _CACHE_CHARS else None for t in texts
+        ]
+        missing = [i for i, ids in enumerate(out) if ids is None]
+        if missing:
+            encodings = self._tokenizer.encode_batch(
+                [texts[i] for i in missing], add_special_tokens=False
+            )
+            for i, encoding in zip(missing, encodings, strict=True):
+                ids = np.asarray(encoding.ids, dtype=np.int64)
+                ids.flags.writeable = False
+                out[i] = ids
+                if len(texts[i]) <= _CACHE_CHARS:
+                    self._ids.put(texts[i], ids)
+        return [ids for ids in out if ids is not None]
 
     def embed_ids(self, ids: IdArray) -> FloatArray:
         """Mean of the table rows of ``ids`` (content tokens only), L2-normalised."""

@@ -17,8 +17,9 @@ import numpy.typing as npt
 from redline.screening.conversation import ConversationTexts
 from redline.screening.embedder import StaticEmbedder
 from redline.screening.factors import FACTORS, factor_counts
+from redline.screening.lru import LRU
 
-__all__ = ["HASH_BUCKETS", "FeatureVector", "Featurizer", "dense_size", "hashed_ids"]
+__all__ = ["HASH_BUCKETS", "FeatureVector", "Featurizer", "counts_of", "dense_size", "hashed_ids"]
 
 HASH_BUCKETS = 1 << 18
 _STRUCTURE = (
@@ -32,6 +33,20 @@ _STRUCTURE = (
     "has_context",
 )
 _PRIME = 1_000_003
+_COUNTS: LRU[str, tuple[int, ...]] = LRU(4_096)
+_CACHE_CHARS = 8_192
+
+
+def counts_of(text: str) -> tuple[int, ...]:
+    """:func:`redline.screening.factors.factor_counts`, remembered for short texts: the
+    whole-conversation judgement and the units often read the same text in one request."""
+    if len(text) > _CACHE_CHARS:
+        return tuple(factor_counts(text))
+    found = _COUNTS.get(text)
+    if found is None:
+        found = tuple(factor_counts(text))
+        _COUNTS.put(text, found)
+    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,8 +92,8 @@ class Featurizer:
             [
                 self.embedder.embed_ids(final_ids),
                 self.embedder.embed_ids(context_ids),
-                np.log1p(np.asarray(factor_counts(texts.final), dtype=np.float32)),
-                np.log1p(np.asarray(factor_counts(texts.context), dtype=np.float32)),
+                np.log1p(np.asarray(counts_of(texts.final), dtype=np.float32)),
+                np.log1p(np.asarray(counts_of(texts.context), dtype=np.float32)),
                 self._structure(texts),
             ]
         ).astype(np.float32)

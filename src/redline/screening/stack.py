@@ -24,9 +24,9 @@ point 0.15 was chosen on the validation batch V: the same recall as 0.08 with fe
 positives and a third fewer escalations of lawful traffic. A unit goes to tier 2 from
 :attr:`SafetyStack.unit_escalate_at` (0.3), at most
 :data:`~redline.screening.units.TIER2_UNITS` per conversation, highest tier-1 score first:
-measured on V and on everyday paragraphs, escalating units from 0.15 let tier 2 misread
-one everyday paragraph in a few hundred as a red line, which in a long document is a false
-positive nearly every time, for one more red-line item of V caught. Tier-2 results are
+measured on V and on everyday paragraphs, escalating units from 0.15 let tier 2 lift one
+everyday paragraph in ~750 to review (in a 600-paragraph document, a false positive about
+every second time) for two more of V's 133 red-line requests caught. Tier-2 results are
 cached by their input pair (a conversation re-screened while a reply streams pays once).
 Operator categories (bring-your-own-policy) are scored from their examples
 (:mod:`redline.screening.operator`) on the whole conversation only.
@@ -65,7 +65,7 @@ from redline.screening.factors import FACTORS
 from redline.screening.features import Featurizer
 from redline.screening.linear import LinearHead
 from redline.screening.operator import OperatorCategoryModel
-from redline.screening.tier2 import Tier2Model
+from redline.screening.tier2 import Tier2Model, pair_for
 from redline.screening.units import (
     TIER2_UNITS,
     Segmented,
@@ -189,7 +189,7 @@ class SafetyStack:
             whole = {c: 0.5 * whole[c] + 0.5 * second[c] for c in whole}
             tiers.append("tier2")
         segmented = segment(self.units, messages, tools)
-        unit_scores, top, escalated = self._score_units(segmented)
+        unit_scores, top, escalated = self._score_units(segmented, whole, messages)
         if escalated and "tier2" not in tiers:
             tiers.append("tier2")
         tiers.append("units")
@@ -213,10 +213,26 @@ class SafetyStack:
         """Score a parsed gateway request (its canonical view: messages, extra fields, tools)."""
         return self.judge(request.screen_messages(), request.tools)
 
-    def _score_units(self, segmented: Segmented) -> tuple[dict[str, float], dict[str, Unit], bool]:
-        """Max over units per red line, the unit that reached it, whether tier 2 ran."""
-        best = dict.fromkeys(self.red_lines, 0.0)
-        top: dict[str, Unit] = {}
+    @staticmethod
+    def _unit_excerpt(segmented: Segmented, unit: Unit, messages: Sequence[Message]) -> str:
+        """What tier 2 reads of a unit: a whole message is read as the whole-conversation
+        judgement reads a final turn (so a one-message conversation costs one tier-2 call,
+        not two); anything else as the salient excerpt of its atoms."""
+        whole_part = unit.start == 0 and unit.stop == len(segmented.part_atoms[unit.part])
+        if whole_part and unit.part < len(messages):
+            return pair_for(conversation_texts((messages[unit.part],)))[0]
+        return salient_excerpt(segmented.unit_text(unit), max_tokens=110)
+
+    def _score_units(
+        self, segmented: Segmented, floor: dict[str, float], messages: Sequence[Message]
+    ) -> tuple[dict[str, float], dict[str, Unit], bool]:
+        """Max over units per red line, the unit that reached it, whether tier 2 ran.
+
+        ``floor`` holds the scores already reached (the whole-conversation judgement): a
+        unit goes to tier 2 only if averaging could lift some red line above both it and
+        every unit scored so far (0.5 * tier 1 + 0.5 > best), so the skipped calls cannot
+        change the maximum; at most :data:`TIER2_UNITS` units, highest tier-1 score first.
+        """
         scored: list[tuple[float, int, Unit, dict[str, float]]] = []
         for order, unit in enumerate(segmented.units):
             atoms = segmented.unit_atoms(unit)
@@ -225,25 +241,42 @@ class SafetyStack:
             scored.append((max(probs[c] for c in self.red_lines), order, unit, probs))
         escalated = False
         if self.tier2 is not None:
-            suspicious = sorted(
+            candidates = sorted(
                 (s for s in scored if s[0] >= self.unit_escalate_at), key=lambda s: (-s[0], s[1])
-            )[:TIER2_UNITS]
-            for i, (_, order, unit, probs) in enumerate(suspicious):
+            )
+            # Final scores so far: the whole judgement and the units tier 2 will not read.
+            best = dict(floor)
+            for top_score, _, _, probs in scored:
+                if top_score < self.unit_escalate_at:
+                    for c in self.red_lines:
+                        best[c] = max(best[c], probs[c])
+            calls = 0
+            for i, (_, order, unit, probs) in enumerate(candidates):
+                if calls >= TIER2_UNITS or all(
+                    0.5 * probs[c] + 0.5 <= best[c] for c in self.red_lines
+                ):
+                    for c in self.red_lines:
+                        best[c] = max(best[c], probs[c])
+                    continue
                 second = self.tier2.pair_probabilities(
-                    salient_excerpt(segmented.unit_text(unit), max_tokens=110),
-                    segmented.context_excerpt(unit),
+                    self._unit_excerpt(segmented, unit, messages), segmented.context_excerpt(unit)
                 )
-                combined = {c: 0.5 * probs[c] + 0.5 * second[c] for c in probs}
-                suspicious[i] = (0.0, order, unit, combined)
+                calls += 1
                 escalated = True
-            replaced = {s[1]: s for s in suspicious}
+                combined = {c: 0.5 * probs[c] + 0.5 * second[c] for c in probs}
+                candidates[i] = (0.0, order, unit, combined)
+                for c in self.red_lines:
+                    best[c] = max(best[c], combined[c])
+            replaced = {s[1]: s for s in candidates}
             scored = [replaced.get(s[1], s) for s in scored]
+        out = dict.fromkeys(self.red_lines, 0.0)
+        top: dict[str, Unit] = {}
         for _, _, unit, probs in scored:
             for c in self.red_lines:
-                if probs[c] > best[c]:
-                    best[c] = probs[c]
+                if probs[c] > out[c]:
+                    out[c] = probs[c]
                     top[c] = unit
-        return best, top, escalated
+        return out, top, escalated
 
 
 def _evidence(

@@ -86,12 +86,11 @@ import numpy.typing as npt
 
 from redline.domain import Message, ToolSpec
 from redline.errors import ClassifierError
-from redline.screening.conversation import record_lines, split_records
+from redline.screening.conversation import normalize, record_lines, split_records
 from redline.screening.embedder import StaticEmbedder
 from redline.screening.factors import FACTORS
-from redline.screening.features import FeatureVector, hashed_ids
+from redline.screening.features import FeatureVector, counts_of, hashed_ids
 from redline.screening.lru import LRU
-from redline.screening.normalize import normalize
 
 __all__ = [
     "ATOM_MAX_CHARS",
@@ -355,9 +354,7 @@ class UnitFeaturizer:
                 AtomStats(
                     text=full,
                     instruction=instruction,
-                    counts=np.asarray(
-                        [len(f.pattern.findall(instruction)) for f in FACTORS], dtype=np.int64
-                    ),
+                    counts=np.asarray(counts_of(instruction), dtype=np.int64),
                     ids=ids,
                     emb_sum=emb_sum,
                     n_tokens=int(content.size),
