@@ -24,7 +24,7 @@ from redline.service.ports import AuditSink
 __all__ = ["CONTENT_TYPE", "MeteredAuditSink", "PrometheusMetrics", "ScrapeSources"]
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
-"""The Prometheus text exposition format, version 0.0.4."""
+"""The Prometheus text exposition format (``text/plain; version=...``)."""
 
 # Screening tiers run from tens of microseconds (tier 1) to seconds (the LLM judge).
 _SCREEN_BUCKETS = (

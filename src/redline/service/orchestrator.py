@@ -43,6 +43,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
+from opentelemetry.context import Context
 from opentelemetry.trace import Span
 
 from redline.access import RouteCeiling, check_access
@@ -301,7 +302,7 @@ class Orchestrator:
             first_events = await self._upstream(route, _started(events))
             if not screen_output:
                 return Streaming(events=first_events, label=answering.label.banner())
-            relay = self._held_back(first_events, answering)
+            relay = self._held_back(first_events, answering, self._tracing.context())
             return Streaming(events=relay, label=answering.label.banner())
         reply = await self._upstream(route, route.upstream.complete(request.endpoint, body))
         if not screen_output:
@@ -446,9 +447,12 @@ class Orchestrator:
         return decision
 
     async def _held_back(
-        self, events: AsyncIterator[bytes], answering: _Answering
+        self, events: AsyncIterator[bytes], answering: _Answering, trace_parent: Context | None
     ) -> AsyncIterator[bytes]:
         """Relay a stream, releasing events only after the text up to them was screened.
+
+        It runs after the request's handler returned: its spans are children of
+        ``trace_parent``, the request's trace context when the stream was set up.
 
         A block or a marking above the announced label ends the stream with an error event
         (raised here, written by the edge) and none of the held text.
@@ -462,14 +466,14 @@ class Orchestrator:
                 held.append(payload)
                 if pending < max(HOLD_MIN_CHARS, min(released // 2, HOLD_MAX_CHARS)):
                     continue
-                with self._tracing.span("output_screening"):
+                with self._tracing.span("output_screening", trace_parent):
                     await self._release_check(answering, received.reply(), final=False)
                 released += pending
                 pending = 0
                 for event in held:
                     yield event
                 held.clear()
-            with self._tracing.span("output_screening"):
+            with self._tracing.span("output_screening", trace_parent):
                 await self._release_check(answering, received.reply(), final=True)
             for event in held:
                 yield event

@@ -38,11 +38,20 @@ class Tracing:
         """Whether spans are recorded."""
         return self._tracer is not None
 
-    def span(self, name: str) -> AbstractContextManager[Span]:
-        """A child of the current span (no-op when tracing is off)."""
+    def span(self, name: str, parent: Context | None = None) -> AbstractContextManager[Span]:
+        """A child of the current span, or of ``parent`` (no-op when tracing is off)."""
         if self._tracer is None:
             return _OFF
-        return self._tracer.start_as_current_span(name)
+        return self._tracer.start_as_current_span(name, context=parent)
+
+    def context(self) -> Context | None:
+        """The current trace context, for work that runs after the request's handler
+        returned (a streamed answer's output screening); ``None`` when tracing is off."""
+        if self._tracer is None:
+            return None
+        from opentelemetry.context import get_current
+
+        return get_current()
 
     def server_span(self, name: str, carrier: Mapping[str, str]) -> AbstractContextManager[Span]:
         """The root span of one HTTP request, continuing a W3C ``traceparent`` in
