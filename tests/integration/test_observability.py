@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import shutil
 import subprocess
 import uuid
@@ -154,6 +155,11 @@ def test_metrics_after_mixed_traffic_pass_promtool(gateway: str, keys: Keys) -> 
     assert _value(s, "redline_audit_queue_depth") == 0
     assert _value(s, "redline_audit_log_running") == 1
     assert _value(s, "redline_audit_tree_size") >= 10
+    # Every metric exposed is documented, and every documented one is exposed.
+    doc = (Path(__file__).parents[2] / "docs" / "OBSERVABILITY.md").read_text()
+    documented = set(re.findall(r"^\| `(redline_[a-z_]+)`", doc, re.MULTILINE))
+    families = {f.name for f in text_string_to_metric_families(text)}
+    assert families == {d.removesuffix("_total") for d in documented}
     # Labels name routes, actions, categories and scope kinds: never a tenant or content.
     assert "acme" not in text
     assert "loitering" not in text
@@ -163,6 +169,21 @@ def test_promtool_rejects_a_broken_exposition() -> None:
     """The check above can fail: promtool refuses what is not valid exposition."""
     broken = "# TYPE redline_x counter\nredline_x{a=unquoted} 1\n"
     assert _promtool(broken).returncode != 0
+
+
+def test_documented_alert_rules_pass_promtool(tmp_path: Path) -> None:
+    doc = (Path(__file__).parents[2] / "docs" / "OBSERVABILITY.md").read_text()
+    rules = doc.split("## Alert rules", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]
+    path = tmp_path / "rules.yml"
+    path.write_text(rules)
+    if PROMTOOL is None:
+        pytest.fail("promtool is missing: run scripts/install-dev (Debian package prometheus)")
+    checked = subprocess.run(
+        [PROMTOOL, "check", "rules", str(path)], check=False, capture_output=True, text=True
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    for name in ("redline_fail_closed_total", "redline_audit_queue_oldest_age_seconds"):
+        assert name in rules
 
 
 def test_fail_closed_counts_a_request_that_cannot_be_screened(gateway: str, keys: Keys) -> None:

@@ -9,7 +9,7 @@ Fields a module passes with ``extra=`` (the request frame passes ``request_id``,
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+import time
 
 import orjson
 
@@ -23,14 +23,19 @@ def _extras(record: logging.LogRecord) -> dict[str, object]:
     return {k: v for k, v in record.__dict__.items() if k not in _STANDARD}
 
 
+def _json_default(value: object) -> str:
+    return str(value)
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: ``ts``, ``level``, ``logger``, ``msg``, the extras, and
     ``exc`` (the traceback) when one was logged."""
 
     def format(self, record: logging.LogRecord) -> str:
         """The record as one line of JSON."""
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
         line: dict[str, object] = {
-            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "ts": f"{stamp}.{int(record.msecs):03d}Z",
             "level": record.levelname.lower(),
             "logger": record.name,
             "msg": record.getMessage(),
@@ -39,7 +44,7 @@ class JsonFormatter(logging.Formatter):
             line.setdefault(key, value)
         if record.exc_info:
             line["exc"] = self.formatException(record.exc_info)
-        return orjson.dumps(line, default=str).decode()
+        return orjson.dumps(line, default=_json_default).decode()
 
 
 class TextFormatter(logging.Formatter):

@@ -14,7 +14,13 @@ import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+)
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 
 from redline.domain import JSONValue
@@ -66,6 +72,8 @@ class PrometheusMetrics:
     """The gateway's metrics, in their own registry (nothing global)."""
 
     def __init__(self) -> None:
+        # No ``*_created`` series: they double the exposition and no rule here uses them.
+        disable_created_metrics()  # type: ignore[no-untyped-call]
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
         self._decisions = Counter(
