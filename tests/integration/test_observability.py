@@ -22,6 +22,8 @@ import httpx
 import openai
 import psycopg
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from prometheus_client.parser import text_string_to_metric_families
 
 from redline.bootstrap import build_app
@@ -282,3 +284,26 @@ def test_request_log_line_is_json_with_the_request_id(
     text = TextFormatter().format(records[0])
     assert "request_id=req-log-check-1" in text
     assert "status=200" in text
+
+
+HEADER_TEXT = st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=80)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    path=st.sampled_from(["/metrics", "/readyz", "/healthz"]),
+    authorization=HEADER_TEXT,
+    request_id=HEADER_TEXT,
+    traceparent=HEADER_TEXT,
+)
+def test_probes_and_metrics_never_500(
+    gateway: str, path: str, authorization: str, request_id: str, traceparent: str
+) -> None:
+    headers = {"authorization": authorization, "x-request-id": request_id}
+    headers["traceparent"] = traceparent
+    response = httpx.get(gateway + path, headers=headers)
+    assert response.status_code in (200, 401, 403), response.text
+    if response.status_code != 200:
+        assert response.json()["error"]["code"]

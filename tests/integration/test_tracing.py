@@ -8,6 +8,7 @@ Spans must exist for each step, nest under the request's root span (or under a c
 from __future__ import annotations
 
 import json
+import string
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -202,3 +203,13 @@ def test_no_prompt_or_output_text_in_any_span(traced: Traced, token: str, stream
     said = _everything_said(spans)
     pieces = {token[i : i + 8] for i in range(len(token) - 7)}
     assert not [p for p in pieces if p in said], "a piece of the prompt is in a span"
+
+
+@settings(max_examples=25, deadline=None)
+@given(traceparent=st.text(alphabet=string.printable.strip(), max_size=60))
+def test_any_traceparent_starts_or_continues_a_trace(traced: Traced, traceparent: str) -> None:
+    response, spans = traced.post(_chat("hello"), traceparent=traceparent)
+    assert response.status_code == 200, response.text
+    root = _root(spans)
+    assert root.context is not None
+    assert root.context.is_valid
