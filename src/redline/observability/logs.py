@@ -15,8 +15,14 @@ import orjson
 
 __all__ = ["JsonFormatter", "TextFormatter", "configure_logging"]
 
-# Attributes every LogRecord has; anything else on a record came from ``extra=``.
-_STANDARD = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "taskName"}
+# Attributes every LogRecord has; anything else on a record came from ``extra=``
+# (uvicorn's ``color_message`` is its message again, with terminal colour codes).
+_STANDARD = frozenset(logging.makeLogRecord({}).__dict__) | {
+    "message",
+    "asctime",
+    "taskName",
+    "color_message",
+}
 
 
 def _extras(record: logging.LogRecord) -> dict[str, object]:
