@@ -120,9 +120,10 @@ def test_an_answered_request_has_a_span_per_step_under_its_root(traced: Traced) 
     upstream = names["upstream"][0]
     assert upstream.attributes is not None
     assert upstream.attributes["redline.model"] == "mock-ok"
-    # Steps run in order: screening ends before the policy decides, which precedes upstream.
-    assert names["screening"][0].end_time <= policy.start_time  # type: ignore[operator]
-    assert policy.end_time <= upstream.start_time  # type: ignore[operator]
+    # Steps run in order (the exporter receives spans as they end): screening, then the
+    # policy decision, then the upstream call.
+    ended = [span.name for span in spans]
+    assert ended.index("screening") < ended.index("policy") < ended.index("upstream")
 
 
 def test_a_blocked_request_never_reaches_the_upstream_span(traced: Traced) -> None:
