@@ -150,7 +150,9 @@ async def _sse(events: AsyncIterator[bytes], rid: str) -> AsyncIterator[bytes]:
             yield b"data: " + payload + b"\n\n"
     except GatewayError as exc:
         _, body = error_response_parts(exc)
-        logger.warning("stream ended by error request_id=%s error=%s", rid, type(exc).__name__)
+        logger.warning(
+            "stream ended by error", extra={"request_id": rid, "error": type(exc).__name__}
+        )
         yield b"data: " + body + b"\n\n"
         return
     yield b"data: [DONE]\n\n"
