@@ -108,11 +108,16 @@ def train_all(data_dir: Path, out_dir: Path, *, tier2: bool = True, distill: boo
     ]
     np.save(out_dir / "background.npy", embedder.embed(texts).astype(np.float16))
     names = ["tokenizer.json", "static_embeddings.npy", "tier1.npz", "units.npz", "background.npy"]
+    path = out_dir / "manifest.json"
+    # What tier 2 was fine-tuned on: this run's data, or (kept model) the earlier record.
+    tier2_record = json.loads(path.read_text()).get("tier2") if path.exists() else None
     if tier2:
         from redline.training.tier2 import train_tier2
 
         logger.info("fine-tuning tier 2")
         train_tier2(examples, CLASSES, out_dir / "tier2.onnx")
+        tier2_record = _unit_record(files, examples)
+        del tier2_record["rounds"]
     if (out_dir / "tier2.onnx").exists():
         names.append("tier2.onnx")
     manifest = {
@@ -126,9 +131,9 @@ def train_all(data_dir: Path, out_dir: Path, *, tier2: bool = True, distill: boo
             "augmented": sum("augmented" in e.tags for e in examples),
         },
         "unit_head": _unit_record(files, examples),
+        "tier2": tier2_record,
         "metrics": {},
     }
-    path = out_dir / "manifest.json"
     path.write_text(json.dumps(manifest, indent=2) + "\n")
     return record_metrics(data_dir, out_dir)
 
