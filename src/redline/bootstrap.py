@@ -35,8 +35,10 @@ from starlette.applications import Starlette
 
 from redline.access import route_ceiling
 from redline.audit import AuditLog, NoteSigner, SqliteLogStore, generate_signer
+from redline.authority import RegisterInForce
 from redline.clock import SystemClock
 from redline.domain import JSONValue
+from redline.errors import AuthorityRegisterError, ConfigError
 from redline.gateway.admin import ControlPlane
 from redline.gateway.app import Services, create_app
 from redline.gateway.review_api import ReviewWeb
@@ -137,6 +139,7 @@ async def open_services(
         screener.prepare(policy.current)  # fail to start on broken artifacts
         runtime = open_review(settings.data_dir, audit=audit, config=review or _review(settings))
         monitors = MonitorsInForce(lambda: policy.current, _monitor_builder(settings))
+        register = await _authority_register(settings, audit)
         orchestrator = Orchestrator(
             router=router,
             policy=lambda: policy.current,
@@ -147,6 +150,7 @@ async def open_services(
             review=runtime.service,
             enclave_label=parse_marking(settings.enclave_label),
             digest=audit_log.body_digest,
+            register=register.current if register is not None else None,
         )
         # The runner needs the orchestrator, which needs the review service: bound once here.
         runtime.service.bind_runner(approved_runner(orchestrator))
@@ -232,6 +236,22 @@ def _audit_signer(data_dir: Path) -> NoteSigner:
     skey_path.write_text(signer.encode() + "\n")
     (data_dir / "audit.vkey").write_text(signer.verifier.encode() + "\n")
     return signer
+
+
+async def _authority_register(settings: Settings, audit: AuditLogSink) -> RegisterInForce | None:
+    """The signed authority register, when configured; it must verify for the gateway to start."""
+    if settings.authority_register is None or settings.authority_public_key is None:
+        return None
+    try:
+        key = settings.authority_public_key.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"[authority] public_key: cannot read: {exc}") from None
+    register = RegisterInForce(settings.authority_register, key, audit)
+    try:
+        await register.open()
+    except AuthorityRegisterError as exc:
+        raise ConfigError(f"[authority] register: {exc}") from None
+    return register
 
 
 def _review(settings: Settings) -> ReviewConfig:

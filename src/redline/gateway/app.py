@@ -32,7 +32,13 @@ from redline.monitors import CONFIRMATION_HEADER
 from redline.service import Authenticator, Completed, Orchestrator, Refused, Streaming
 from redline.service.certs import CertificateAuthenticator
 from redline.service.orchestrator import RequestContext
-from redline.wire import parse_moderation, parse_request, refusal_body
+from redline.wire import (
+    METADATA_KEYS,
+    parse_declared,
+    parse_moderation,
+    parse_request,
+    refusal_body,
+)
 
 __all__ = ["Services", "create_app"]
 
@@ -95,6 +101,7 @@ def _generation(kind: Endpoint) -> Callable[[Request], object]:
             declared_label=headers.get("x-redline-classification"),
             confirmation=headers.get(CONFIRMATION_HEADER),
             contest_block=headers.get("x-redline-contest-block", "").lower() in _TRUE,
+            declared=parse_declared({k: headers.getlist(k) for k in METADATA_KEYS}, parsed.body),
         )
         outcome = await services.orchestrator.handle(principal, parsed, ctx)
         if isinstance(outcome, Completed):

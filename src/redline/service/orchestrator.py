@@ -24,6 +24,11 @@ Invariants:
 * A route's ceiling is the meet of its configured accreditation and the policy's ceiling.
 * After a review approval, output screening ignores only the categories the reviewers
   released for that request; any other category still blocks.
+* The declared purpose, authorities and case of a request reach ``decide()`` as
+  :class:`OversightFacts` (checked against the authority register) and are recorded, as
+  given, in the request's and the response's decision events. A request citing an
+  authority the register does not confirm is recorded as blocked and refused with
+  :class:`AuthorityInvalid` (403 ``redline_authority_invalid``).
 """
 
 from __future__ import annotations
@@ -31,23 +36,32 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from redline.access import RouteCeiling, check_access
+from redline.authority import Register, check_authorities
 from redline.clock import Clock, SystemClock
 from redline.domain import (
     Action,
     ChatRequest,
     Decision,
+    Declared,
     Endpoint,
     JSONValue,
     Message,
+    OversightFacts,
     Principal,
     Verdict,
 )
-from redline.errors import AccessDenied, MarkingError, OutputBlocked, OutputWithheld
+from redline.errors import (
+    AccessDenied,
+    AuthorityInvalid,
+    MarkingError,
+    OutputBlocked,
+    OutputWithheld,
+)
 from redline.killswitch.service import HaltService
 from redline.markings import Label, extract_label, join, parse_marking
 from redline.monitors import Monitors
@@ -125,6 +139,7 @@ class RequestContext:
     declared_label: str | None = None
     confirmation: str | None = None
     contest_block: bool = False
+    declared: Declared = field(default_factory=Declared)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -156,6 +171,7 @@ class Orchestrator:
         enclave_label: Label,
         digest: Callable[[bytes], str],
         clock: Clock | None = None,
+        register: Callable[[], Awaitable[Register]] | None = None,
     ) -> None:
         self.digest = digest
         self.router = router
@@ -167,6 +183,7 @@ class Orchestrator:
         self._review = review
         self._enclave = enclave_label
         self._clock = clock or SystemClock()
+        self._register = register
 
     @property
     def monitors(self) -> Monitors:
@@ -196,8 +213,22 @@ class Orchestrator:
         )
         if any(m.non_text_parts for m in request.messages):
             errors.append("non-text content parts cannot be screened")
-        decision = decide(policy, verdicts, errors=errors, route=policy.route_for(request.model))
-        recorded = self._record_request(principal, request, ctx, decision, screened, label)
+        facts = await self._oversight(policy, request, ctx.declared, now)
+        decision = decide(
+            policy,
+            verdicts,
+            errors=errors,
+            route=policy.route_for(request.model),
+            oversight=facts,
+        )
+        recorded = self._record_request(principal, request, ctx, decision, screened, label, facts)
+        if facts.problems:  # decide() blocked it; the refusal names the authority problem
+            await recorded
+            raise AuthorityInvalid(
+                "a cited authority is not confirmed by the authority register: "
+                + "; ".join(facts.problems),
+                problems=facts.problems,
+            )
         if decision.action is not Action.ALLOW:
             await recorded
             if decision.action is Action.BLOCK and not ctx.contest_block:
@@ -221,6 +252,31 @@ class Orchestrator:
             raise
         await commit
         return outcome
+
+    async def _oversight(
+        self, policy: Policy, request: ChatRequest, declared: Declared, now: datetime
+    ) -> OversightFacts:
+        """The request's oversight facts; the person scan and the register are consulted only
+        when the policy has authority rules or the request cites an authority."""
+        if not policy.authority.rules and not declared.authorities:
+            return OversightFacts(declared=declared, model=request.model)
+        monitors = self.monitors
+        if sum(len(m.text) for m in request.messages) <= _OFFLOAD_CHARS:
+            us_person, persons = monitors.us_persons(request)
+        else:
+            us_person, persons = await asyncio.to_thread(monitors.us_persons, request)
+        register = None
+        if declared.authorities and self._register is not None:
+            register = await self._register()
+        return check_authorities(
+            declared,
+            register,
+            model=request.model,
+            now=now,
+            us_person=us_person,
+            persons=persons,
+            cover=monitors.selector_digests,
+        )
 
     async def _admit(
         self, principal: Principal, request: ChatRequest, policy: Policy, ctx: RequestContext
@@ -371,6 +427,7 @@ class Orchestrator:
                     "output_digest": self.digest(_output_bytes(output)),
                     "complete": final,
                     "released_categories": list[JSONValue](sorted(answering.released)),
+                    **_declared_payload(answering.ctx.declared),
                 },
                 request_id=answering.ctx.request_id,
             )
@@ -495,6 +552,7 @@ class Orchestrator:
         decision: Decision,
         screened: ScreenResult,
         label: Label,
+        facts: OversightFacts,
     ) -> None:
         await self._audit.record(
             "request_decision",
@@ -509,6 +567,9 @@ class Orchestrator:
                 "safety_stack": screened.stack_version,
                 "tiers": list(screened.tiers),
                 "contest_block": ctx.contest_block,
+                **_declared_payload(ctx.declared),
+                "us_person": facts.us_person,
+                "authority_problems": list(facts.problems),
             },
             request_id=ctx.request_id,
         )
@@ -578,6 +639,15 @@ async def _extract(texts: list[str]) -> Label:
     if sum(len(t) for t in texts) <= _OFFLOAD_CHARS:
         return extract_label(texts)
     return await asyncio.to_thread(extract_label, texts)
+
+
+def _declared_payload(declared: Declared) -> dict[str, JSONValue]:
+    """What the request declared, as given (never content): purpose, authorities, case."""
+    return {
+        "purpose": declared.purpose,
+        "authorities": [str(a) for a in declared.authorities],
+        "case": declared.case,
+    }
 
 
 def _decision_payload(decision: Decision) -> dict[str, JSONValue]:
