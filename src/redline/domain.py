@@ -165,6 +165,8 @@ class Decision:
 
     ``categories`` and ``clauses`` name what drove a non-allow action; ``scores`` carries every
     category score for the record; ``policy_sha256`` identifies the effective policy in force.
+    ``notes`` are the purpose and authority findings behind the action (what a rule requires,
+    never content), shown to the requester with the refusal.
     """
 
     action: Action
@@ -174,6 +176,7 @@ class Decision:
     evidence: tuple[str, ...] = ()
     policy_sha256: str = ""
     reason: str = ""
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, order=True)

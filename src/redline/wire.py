@@ -205,13 +205,16 @@ def error_body(
 
 def refusal_message(decision: Decision, *, subject: str = "Response", held: bool = False) -> str:
     """The one wording of a refusal: the red lines and clauses, or, when the stack failed
-    closed without a category, the reason."""
+    closed without a category, the reason; then what the authority rules require."""
     verb = "held for review" if held else "blocked"
+    notes = "".join(f"; {note}" for note in decision.notes)
     if not decision.categories:
+        if decision.notes and decision.clauses:
+            return f"{subject} {verb} by Redline (clauses {', '.join(decision.clauses)}){notes}."
         return f"{subject} {verb} by Redline: {decision.reason or 'the safety stack failed'}."
     lines = ", ".join(decision.categories)
     clauses = ", ".join(decision.clauses) or "-"
-    return f"{subject} {verb} by Redline: red line {lines} (clauses {clauses})."
+    return f"{subject} {verb} by Redline: red line {lines} (clauses {clauses}){notes}."
 
 
 def refusal_body(

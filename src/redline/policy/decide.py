@@ -116,6 +116,7 @@ def decide(
         evidence=tuple(evidence),
         policy_sha256=policy.sha256,
         reason=f"{action.value}: {reason}" if reason else "",
+        notes=tuple(dict.fromkeys(notes.get(action, ()))),
     )
 
 
