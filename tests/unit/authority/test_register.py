@@ -194,7 +194,9 @@ def test_cli_add_list_revoke(tmp_path: Path, capsys: pytest.CaptureFixture[str])
         == 0
     )
     out = capsys.readouterr().out
-    assert "fisa-order:A-1" in out and "revoked" in out and "signature verified" in out
+    assert "fisa-order:A-1" in out
+    assert "revoked" in out
+    assert "signature verified" in out
     assert load_signed_register(reg, pub.read_bytes()).authorities[0].revoked == datetime(
         2026, 5, 1, tzinfo=UTC
     )
@@ -258,4 +260,5 @@ def test_cli_bad_input_is_a_message_and_exit_2(
     ]
     assert redline(args) == 2
     err = capsys.readouterr().err
-    assert err.startswith("redline authority: error:") and "Traceback" not in err
+    assert err.startswith("redline authority: error:")
+    assert "Traceback" not in err
