@@ -66,6 +66,7 @@ from redline.service import Authenticator, Orchestrator, Router
 from redline.service.certs import CertificateAuthenticator
 from redline.service.monitoring import MonitorsInForce
 from redline.service.orchestrator import approved_runner
+from redline.service.oversight import Oversight
 from redline.service.policy_runtime import PolicyRuntime, PolicySources, install_sighup_reload
 from redline.service.routing import ModelRoute
 from redline.service.screening import Screener
@@ -166,6 +167,7 @@ async def open_services(
             orchestrator=orchestrator,
             control=ControlPlane(halts=halts, policy=policy, audit=audit),
             review=review_web,
+            oversight=Oversight(audit_log),
         )
 
 

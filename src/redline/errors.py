@@ -21,6 +21,7 @@ table each.
     │   └── OutputWithheld           the answer is marked above the principal or the route
     ├── AuthorityInvalid             a cited authority is unknown, expired, revoked or out of scope
     ├── AuthorityRegisterError       the authority register cannot be read or does not verify
+    ├── ReceiptNotFound              no decision is logged for the requested id
     ├── MarkingError                 a classification marking is unknown or illegal (.token, .rule)
     ├── HaltedError                  the kill switch stops this traffic (.reason)
     ├── OutputBlocked                a streamed answer crossed a red line; the stream ends
@@ -70,6 +71,7 @@ __all__ = [
     "PolicyParseError",
     "PolicyValidationError",
     "ProofError",
+    "ReceiptNotFound",
     "RequestError",
     "RequestTooComplex",
     "RequestTooLarge",
@@ -148,6 +150,10 @@ class AuthorityInvalid(GatewayError):
 
 class AuthorityRegisterError(GatewayError):
     """The authority register cannot be read, parsed or verified (fail closed)."""
+
+
+class ReceiptNotFound(GatewayError):
+    """No audit event is logged for the request id a receipt was asked for."""
 
 
 class MarkingError(GatewayError):

@@ -27,11 +27,13 @@ from redline.gateway.console.routes import console_mount
 from redline.gateway.errors import error_response_parts
 from redline.gateway.frame import JSON, endpoint, read_body
 from redline.gateway.operator_api import operator_routes
+from redline.gateway.oversight_api import oversight_routes
 from redline.gateway.review_api import ReviewWeb, review_api_routes
 from redline.monitors import CONFIRMATION_HEADER
 from redline.service import Authenticator, Completed, Orchestrator, Refused, Streaming
 from redline.service.certs import CertificateAuthenticator
 from redline.service.orchestrator import RequestContext
+from redline.service.oversight import Oversight
 from redline.wire import (
     METADATA_KEYS,
     parse_declared,
@@ -58,6 +60,7 @@ class Services:
     orchestrator: Orchestrator
     control: ControlPlane
     review: ReviewWeb
+    oversight: Oversight
 
 
 OpenServices = Callable[[], AbstractAsyncContextManager[Services]]
@@ -83,6 +86,7 @@ def create_app(open_services: OpenServices) -> Starlette:
             *admin_routes(),
             *operator_routes(),
             *review_api_routes(),
+            *oversight_routes(),
             console_mount(),
         ],
         lifespan=lifespan,
