@@ -17,7 +17,7 @@ import base64
 
 from redline.audit import AuditLog, decode_record
 from redline.errors import ReceiptNotFound
-from redline.report import build_report, compute_figures, render_html
+from redline.report import Report, build_report, compute_figures, render_html
 
 __all__ = ["Oversight"]
 
@@ -34,18 +34,25 @@ class Oversight:
         Raises:
             AuditError: the log cannot sign a checkpoint or read its entries.
         """
+        return render_html(await self.report())
+
+    async def report(self) -> Report:
+        """The report model (what the HTML and the console page show).
+
+        Raises:
+            AuditError: the log cannot sign a checkpoint or read its entries.
+        """
         note = (await self._log.checkpoint()).decode("utf-8")
         origin, size_text, root_b64 = note.split("\n", 3)[:3]
         size = int(size_text)
         records = [decode_record(e) for e in await self._log.entries(0, size)]
-        report = build_report(
+        return build_report(
             compute_figures(records),
             origin=origin,
             size=size,
             root_hex=base64.b64decode(root_b64).hex(),
             period="start of log to checkpoint (live)",
         )
-        return render_html(report)
 
     async def receipt(self, request_id: str) -> bytes:
         """The tlog-proof receipt of the last event logged for ``request_id``.
