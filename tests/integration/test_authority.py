@@ -276,3 +276,28 @@ def test_a_register_edited_after_signing_is_refused_not_used(gateway: Gateway) -
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "redline_authority_register_unavailable"
     assert _events(gateway.data_dir, "authority_register")[-1]["outcome"] == "rejected"
+
+
+async def test_the_gateway_does_not_start_on_a_register_that_does_not_verify(
+    tmp_path: Path, data_dir: Path, mock_upstream: MockUpstream
+) -> None:
+    from redline.errors import ConfigError
+
+    _, public = generate_keypair()
+    other, _ = generate_keypair()
+    (tmp_path / "op.pub").write_bytes(public)
+    (tmp_path / "other.key").write_bytes(other)
+    register = tmp_path / "authorities.toml"
+    args = ["authority", "add", str(register), "--key", str(tmp_path / "other.key")]
+    args += ["--type", "warrant", "--id", "W-1", "--issuer", "court", "--selector", "x@y.example"]
+    args += ["--not-before", "2000-01-01T00:00:00Z", "--expires", "2100-01-01T00:00:00Z"]
+    _cli(*args)  # signed by a key the gateway does not trust
+    settings = replace(
+        gateway_settings(data_dir, mock_upstream.url),
+        authority_register=register,
+        authority_public_key=tmp_path / "op.pub",
+    )
+    app = build_app(settings, sighup=False)
+    with pytest.raises(ConfigError, match="signature does not verify"):
+        async with app.router.lifespan_context(app):
+            pass

@@ -6,7 +6,7 @@ A test passes when the decision's action equals ``expect`` and, if the test list
 ``categories``, the decision's categories equal them as a set.
 
 A test that states oversight facts (``purpose``, ``authorities``, ``invalid_authorities``,
-``us_person``) is screened with them (:class:`~redline.domain.OversightFacts`): its cited
+``us_person``, ``model``) is screened with them (:class:`~redline.domain.OversightFacts`): its cited
 authorities count as confirmed by the register except those listed as invalid, so a policy's
 authority rules are tested without a register.
 """
@@ -36,12 +36,13 @@ class Screen(Protocol):
 
 def oversight_of(test: PolicyTest) -> OversightFacts | None:
     """The oversight facts a policy test states, or ``None`` when it states none."""
-    if not (test.purpose or test.authorities or test.us_person):
+    if not (test.purpose or test.authorities or test.us_person or test.model):
         return None
     refs = tuple(_ref(a) for a in test.authorities)
     bad = set(test.invalid_authorities)
     return OversightFacts(
         declared=Declared(purpose=test.purpose, authorities=refs),
+        model=test.model,
         us_person=test.us_person,
         valid_types=frozenset(r.type for r in refs if str(r) not in bad),
         problems=tuple(f"{r}: invalid" for r in refs if str(r) in bad),

@@ -169,6 +169,8 @@ def _test(t: PolicyTest) -> JSONObject:
         test["invalid_authorities"] = list(t.invalid_authorities)
     if t.us_person:
         test["us_person"] = True
+    if t.model:
+        test["model"] = t.model
     return test
 
 

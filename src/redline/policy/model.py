@@ -251,9 +251,10 @@ class PolicyTest:
     """A policy's own test case: a conversation and the decision it must get.
 
     ``categories`` (when given) must equal, as a set, the categories of the decision.
-    ``purpose``, ``authorities`` (``TYPE:ID`` strings) and ``us_person`` state the request's
-    oversight facts; every cited authority counts as confirmed by the register unless listed
-    in ``invalid_authorities`` (a policy test exercises the policy, not a register).
+    ``purpose``, ``authorities`` (``TYPE:ID`` strings), ``us_person`` and ``model`` state the
+    request's oversight facts; every cited authority counts as confirmed by the register
+    unless listed in ``invalid_authorities`` (a policy test exercises the policy, not a
+    register).
     """
 
     name: str
@@ -264,6 +265,7 @@ class PolicyTest:
     authorities: tuple[str, ...] = ()
     invalid_authorities: tuple[str, ...] = ()
     us_person: bool = False
+    model: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

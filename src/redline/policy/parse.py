@@ -91,7 +91,7 @@ _ROUTE_KEYS = frozenset({"model", "ceiling", "on_error", "output_screening"})
 _JUDGE_KEYS = frozenset({"enabled", "model", "min_score", "max_score", "timeout_s"})
 _TEST_KEYS = frozenset(
     {"name", "messages", "expect", "categories"}
-    | {"purpose", "authorities", "invalid_authorities", "us_person"}
+    | {"purpose", "authorities", "invalid_authorities", "us_person", "model"}
 )
 _MESSAGE_KEYS = frozenset({"role", "content"})
 
@@ -559,6 +559,7 @@ class _Reader:
             authorities=self.strings(t, "authorities", path) or (),
             invalid_authorities=self.strings(t, "invalid_authorities", path) or (),
             us_person=bool(self.flag(t, "us_person", path)),
+            model=self.text(t, "model", path) or "",
         )
         return TestEntry(path=path, test=test)
 

@@ -79,10 +79,11 @@ def test_a_test_stating_oversight_facts_is_screened_with_them(floor: Policy) -> 
     results = anyio.run(run_policy_tests, policy, keyword_screen(policy))
     assert [(r.test.name, r.message) for r in results if not r.passed] == []
     by_name = {r.test.name: r.decision for r in results}
-    held = by_name["a confirmed FISA order is held for verification"]
+    held = by_name["on the analyst route a confirmed order is also held for verification"]
     assert held is not None
     assert held.reason == (
-        "review: authority rule usp-needs-order: the cited authority is held for verification"
+        "review: authority rule verify-on-analyst-route: the cited authority is held for "
+        "verification"
     )
 
 
@@ -92,7 +93,8 @@ def test_a_failing_authority_expectation_is_reported(floor: Policy) -> None:
     from redline.policy import load_policy
 
     policy = load_policy(floor_bytes_(), _overlay())
-    wrong = replace(policy.tests[-5], expect=Action.ALLOW)  # needs an authority: blocked
+    (needs,) = [t for t in policy.tests if t.name.startswith("targeting a U.S. person")]
+    wrong = replace(needs, expect=Action.ALLOW)  # needs an authority: blocked
     (result,) = anyio.run(run_policy_tests, replace(policy, tests=(wrong,)), keyword_screen(policy))
     assert not result.passed
     assert result.message.startswith("expected allow, got block")
