@@ -80,8 +80,8 @@ def build_report(figures: Figures, *, origin: str, size: int, root_hex: str, per
         ("Audit events in period", str(figures.records)),
         (
             "Small-cell suppression",
-            f"breakdown counts 1-{SUPPRESS_BELOW - 1} shown as "
-            f"<{SUPPRESS_BELOW}; rates only for groups of {SUPPRESS_BELOW} or more",
+            f"breakdown counts 1-{SUPPRESS_BELOW - 1} shown as <{SUPPRESS_BELOW}; a rate only "
+            "where neither its group nor its count is a small cell",
         ),
     )
     sections = (
@@ -156,7 +156,8 @@ def _group_table(name: str, rows: tuple[GroupRow, ...]) -> Table:
                 _rate(r.block, r.total),
             )
             for r in rows
-        ),
+        )
+        or (("none", "", "", "", "", ""),),
     )
 
 
