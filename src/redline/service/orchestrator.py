@@ -261,10 +261,13 @@ class Orchestrator:
         if not policy.authority.rules and not declared.authorities:
             return OversightFacts(declared=declared, model=request.model)
         monitors = self.monitors
+        scope = bool(declared.authorities)
         if sum(len(m.text) for m in request.messages) <= _OFFLOAD_CHARS:
-            us_person, persons = monitors.us_persons(request)
+            us_person, persons = monitors.us_persons(request, scope=scope)
         else:
-            us_person, persons = await asyncio.to_thread(monitors.us_persons, request)
+            us_person, persons = await asyncio.to_thread(
+                lambda: monitors.us_persons(request, scope=scope)
+            )
         register = None
         if declared.authorities and self._register is not None:
             register = await self._register()
