@@ -78,6 +78,7 @@ __all__ = [
     "StreamText",
     "error_body",
     "held_bytes",
+    "held_declared",
     "parse_declared",
     "parse_held",
     "parse_moderation",
@@ -541,9 +542,32 @@ def upstream_body(request: ChatRequest, upstream_model: str, *, stream: bool) ->
     return body
 
 
-def held_bytes(request: ChatRequest) -> bytes:
-    """A held request as stored for review: its endpoint and body."""
-    return orjson.dumps({"endpoint": request.endpoint.value, "body": request.body})
+def held_bytes(request: ChatRequest, declared: Declared | None = None) -> bytes:
+    """A held request as stored for review: its endpoint and body, and what it declared
+    (purpose, authorities, case: headers are not part of the body) when it declared any."""
+    doc: JSONObject = {"endpoint": request.endpoint.value, "body": request.body}
+    if declared is not None and declared != Declared():
+        doc["declared"] = {
+            METADATA_KEYS[0]: declared.purpose,
+            METADATA_KEYS[1]: ",".join(str(a) for a in declared.authorities),
+            METADATA_KEYS[2]: declared.case,
+        }
+    return orjson.dumps(doc)
+
+
+def held_declared(raw: bytes) -> Declared:
+    """What a held request declared (see :func:`held_bytes`), checked again.
+
+    Raises:
+        RequestError: the stored value is not a held request, or its declaration is malformed.
+    """
+    stored = _load_object(raw).get("declared")
+    if stored is None:
+        return Declared()
+    if not isinstance(stored, dict):
+        raise RequestError("the held request's declaration is malformed")
+    headers = {k: [v] for k, v in stored.items() if isinstance(v, str) and v}
+    return parse_declared(headers, {})
 
 
 def parse_held(raw: bytes) -> ChatRequest:

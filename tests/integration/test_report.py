@@ -226,6 +226,28 @@ def test_the_report_states_its_checkpoint_and_the_day(
         assert secret not in html
 
 
+def test_an_approved_hold_is_answered_under_what_it_declared(export: tuple[Path, Path]) -> None:
+    from redline.audit import NoteVerifier
+    from redline.report import read_verified_export
+
+    directory, vkey = export
+    records = read_verified_export(
+        directory, [NoteVerifier.parse(vkey.read_text(encoding="utf-8").strip())]
+    ).records
+    answered = [
+        r.payload
+        for r in records
+        if r.event_type == "response_decision" and r.payload.get("authorities") == [ORDER]
+    ]
+    # the allowed targeted request, and the held one answered after a reviewer approved it
+    assert len(answered) == 2
+    assert "mass_domestic_surveillance" in {
+        c
+        for p in answered
+        for c in p["released_categories"]  # type: ignore[union-attr]
+    }
+
+
 def test_a_tampered_export_is_refused(export: tuple[Path, Path], tmp_path: Path) -> None:
     directory, vkey = export
     bad = tmp_path / "bad"

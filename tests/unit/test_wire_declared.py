@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from redline.domain import AuthorityRef, Declared
+from redline.domain import AuthorityRef, Declared, Endpoint
 from redline.errors import MetadataError
 from redline.wire import MAX_AUTHORITIES, parse_declared
 
@@ -85,3 +85,21 @@ def test_every_well_formed_reference_round_trips(refs: list[tuple[str, str]]) ->
     header = ", ".join(f"{t}:{i}" for t, i in refs)
     declared = parse_declared({A: [header]}, {})
     assert [(a.type, a.id) for a in declared.authorities] == refs
+
+
+def test_a_held_request_keeps_what_it_declared() -> None:
+    from redline.wire import held_bytes, held_declared, parse_held, parse_request
+
+    request = parse_request(
+        Endpoint.CHAT, b'{"model":"m","messages":[{"role":"user","content":"hi"}]}'
+    )
+    declared = Declared(
+        purpose="counterintelligence",
+        authorities=(AuthorityRef(type="warrant", id="W-1"), AuthorityRef(type="statute", id="S")),
+        case="CASE-7",
+    )
+    held = held_bytes(request, declared)
+    assert held_declared(held) == declared
+    assert parse_held(held).body == request.body
+    assert held_bytes(request, Declared()) == held_bytes(request)  # nothing declared
+    assert held_declared(held_bytes(request)) == Declared()

@@ -75,6 +75,7 @@ from redline.wire import (
     StreamText,
     error_body,
     held_bytes,
+    held_declared,
     parse_held,
     refusal_body,
     refusal_message,
@@ -383,7 +384,7 @@ class Orchestrator:
             request_id=ctx.request_id,
             principal=principal,
             label_banner=label.banner(),
-            request_body=held_bytes(request),
+            request_body=held_bytes(request, ctx.declared),
             decision=decision,
             kind=kind,
             approvals_required=rule.approvals_required
@@ -520,6 +521,7 @@ class Orchestrator:
         request_id: str,
         *,
         released: Iterable[str] = (),
+        declared: Declared | None = None,
     ) -> Outcome:
         """Run a request reviewers approved: upstream, then output screening and markings.
 
@@ -528,7 +530,7 @@ class Orchestrator:
         """
         policy = self._policy()
         self._halts.enforce(principal.tenant, request.model)
-        ctx = RequestContext(request_id=request_id)
+        ctx = RequestContext(request_id=request_id, declared=declared or Declared())
         route, ceiling, label = await self._admit(principal, request, policy, ctx)
         body = upstream_body(request, route.upstream_model, stream=False)
         reply = await route.upstream.complete(request.endpoint, body)
@@ -614,6 +616,7 @@ def approved_runner(orchestrator: Orchestrator) -> RunApproved:
                 request,
                 item.request_id,
                 released=item.decision.categories,
+                declared=held_declared(held),
             )
         except OutputWithheld as exc:
             return error_body(str(exc), type_="permission_error", code="redline_output_withheld")
