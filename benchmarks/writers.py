@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _util import ROOT
+from _util import ROOT, write_section
 
 sys.path.insert(0, str(ROOT / "src"))
 from redline.screening.artifacts import ARTIFACTS_DIR
@@ -39,7 +39,8 @@ from redline.screening.dataset import Example, load_examples
 from redline.screening.embedder import StaticEmbedder
 from redline.screening.features import FeatureVector, Featurizer
 from redline.screening.linear import LinearHead
-from redline.training.pipeline import CLASSES, training_files
+from redline.training.augment import augment
+from redline.training.pipeline import AUGMENT_SHARE, CLASSES, training_files
 from redline.training.tier1 import featurize, train_tier1
 
 DATA = ROOT / "data" / "screening"
@@ -98,24 +99,41 @@ def _fmt(value: object) -> str:
     return "—" if value is None else f"{value:.2f}" if isinstance(value, float) else str(value)
 
 
-def _load(featurizer: Featurizer) -> dict[str, tuple[list[Example], list[FeatureVector]]]:
-    by_batch: dict[str, tuple[list[Example], list[FeatureVector]]] = {}
-    for path in training_files(DATA):
+Batches = dict[str, tuple[list[Example], list[FeatureVector]]]
+
+
+def _load(featurizer: Featurizer, share: float, data: Path) -> tuple[Batches, Batches]:
+    """Each batch's written conversations and, separately, their framed copies (as
+    ``redline train`` adds them; only ever used on the training side of a fold)."""
+    by_batch: Batches = {}
+    framed: Batches = {}
+    for path in training_files(data):
         examples = load_examples([path])
         by_batch[path.stem] = (examples, featurize(featurizer, examples))
-    return by_batch
+        extra = augment(examples, share=share) if share > 0 else []
+        framed[path.stem] = (extra, featurize(featurizer, extra))
+    return by_batch, framed
+
+
+def _fold(batches: list[Batches], name: str | None) -> tuple[list[FeatureVector], list[str]]:
+    """Features and labels of every batch except ``name``, written and framed."""
+    xs: list[FeatureVector] = []
+    ys: list[str] = []
+    for source in batches:
+        for other, (examples, feats) in source.items():
+            if other != name:
+                xs += feats
+                ys += [e.label for e in examples]
+    return xs, ys
 
 
 def _leave_one_out(
-    by_batch: dict[str, tuple[list[Example], list[FeatureVector]]],
-    held: list[str],
-    threshold: float,
+    by_batch: Batches, framed: Batches, held: list[str], threshold: float
 ) -> dict[str, dict[str, Any]]:
     lowo: dict[str, dict[str, Any]] = {}
     for name in held:
         t0 = time.perf_counter()
-        train_x = [f for other, (_, fs) in by_batch.items() if other != name for f in fs]
-        train_y = [e.label for other, (es, _) in by_batch.items() if other != name for e in es]
+        train_x, train_y = _fold([by_batch, framed], name)
         head = train_tier1(train_x, train_y, CLASSES)
         examples, feats = by_batch[name]
         lowo[name] = m = measure(head, examples, feats, threshold)
@@ -136,15 +154,12 @@ def _worst_recall(item: tuple[str, dict[str, Any]]) -> float:
 
 
 def _test_writers(
-    featurizer: Featurizer,
-    by_batch: dict[str, tuple[list[Example], list[FeatureVector]]],
-    threshold: float,
+    featurizer: Featurizer, by_batch: Batches, framed: Batches, threshold: float, data: Path
 ) -> dict[str, Any]:
-    all_x = [f for _, feats in by_batch.values() for f in feats]
-    all_y = [e.label for examples, _ in by_batch.values() for e in examples]
+    all_x, all_y = _fold([by_batch, framed], None)
     head = train_tier1(all_x, all_y, CLASSES)
     tests: dict[str, Any] = {}
-    for path in sorted(DATA.glob("test_*.jsonl")):
+    for path in sorted(data.glob("test_*.jsonl")):
         if path.name == "test_cbrn.jsonl":
             continue
         examples = load_examples([path])
@@ -158,6 +173,16 @@ def main() -> int:
     parser.add_argument("--writers", default="", help="comma-separated batch letters to hold out")
     parser.add_argument("--threshold", type=float, default=0.5, help="review threshold")
     parser.add_argument("--no-test", action="store_true", help="skip the test-writer figures")
+    parser.add_argument(
+        "--augment",
+        type=float,
+        default=AUGMENT_SHARE,
+        help="share of training items also framed, as redline train does (0: none)",
+    )
+    parser.add_argument(
+        "--write", action="store_true", help="write the figures to docs/benchmarks.md"
+    )
+    parser.add_argument("--data", type=Path, default=DATA, help="data directory")
     parser.add_argument("--json", type=Path, default=None, help="also write figures here")
     args = parser.parse_args()
 
@@ -166,7 +191,7 @@ def main() -> int:
         ARTIFACTS_DIR / "tokenizer.json", ARTIFACTS_DIR / "static_embeddings.npy"
     )
     featurizer = Featurizer(embedder)
-    by_batch = _load(featurizer)
+    by_batch, framed = _load(featurizer, args.augment, args.data)
     print(
         f"featurised {sum(len(v[0]) for v in by_batch.values())} training items from "
         f"{len(by_batch)} batches in {time.perf_counter() - started:.0f}s",
@@ -180,8 +205,8 @@ def main() -> int:
         held = list(by_batch)
     held = [h for h in held if h in by_batch]
 
-    results: dict[str, Any] = {"threshold": args.threshold}
-    lowo = _leave_one_out(by_batch, held, args.threshold)
+    results: dict[str, Any] = {"threshold": args.threshold, "augment": args.augment}
+    lowo = _leave_one_out(by_batch, framed, held, args.threshold)
     results["leave_one_writer_out"] = lowo
     if lowo:
         worst = min(lowo.items(), key=_worst_recall)
@@ -190,11 +215,19 @@ def main() -> int:
         results["worst_writer_fp"] = {"batch": worst_fp[0], "fp_rate": worst_fp[1]["fp_rate"]}
     if not args.no_test:
         t0 = time.perf_counter()
-        results["held_out_test_writers"] = _test_writers(featurizer, by_batch, args.threshold)
+        results["held_out_test_writers"] = _test_writers(
+            featurizer, by_batch, framed, args.threshold, args.data
+        )
         print(f"fitted on all batches and measured test writers [{time.perf_counter() - t0:.0f}s]")
 
     print()
-    print(report_markdown(results))
+    report = report_markdown(results)
+    print(report)
+    if args.write:
+        write_section(
+            "writers",
+            "## Leave-one-writer-out (`benchmarks/writers.py`)\n\n" + report,
+        )
     if args.json:
         args.json.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
     print(f"\ntotal {time.perf_counter() - started:.0f}s")
@@ -203,7 +236,8 @@ def main() -> int:
 
 def report_markdown(results: dict[str, Any]) -> str:
     lines = [
-        f"Tier 1 only, review threshold {results['threshold']}.",
+        f"Tier 1 only, review threshold {results['threshold']}, training folds with "
+        f"{results.get('augment', 0):.0%} of items also framed.",
         "",
         "| held out | items | recall surveillance | recall weapons | recall decisions | FP lawful | FP hard negatives |",
         "|---|---|---|---|---|---|---|",

@@ -148,6 +148,20 @@ class AuditLog:
         """Tree size as last integrated by this instance."""
         return self._seq.frontier.size
 
+    @property
+    def running(self) -> bool:
+        """Whether appends are accepted (started, and the writer has not failed)."""
+        return self._failure is None and bool(self._tasks)
+
+    @property
+    def sequencer(self) -> str:
+        """Who integrates this instance's appends: ``local`` (an unshared store: this
+        instance), ``elected`` (a shared store, this instance holds the sequencer lock) or
+        ``follower`` (a shared store, another instance holds it)."""
+        if not self._seq.shared:
+            return "local"
+        return "elected" if self._seq.leader else "follower"
+
     def body_digest(self, body: bytes) -> str:
         """Salted HMAC-SHA256 of a prompt or output body for an audit payload."""
         return body_digest(self._salt, body)

@@ -110,6 +110,11 @@ class Sequencer:
         self.frontier = frontier
         return list(zip(range(old, old + len(leaves)), leaves, strict=True))
 
+    @property
+    def leader(self) -> bool:
+        """Shared stores: whether this instance held the sequencer lock when it last tried."""
+        return self._leader
+
     def _shared(self) -> SharedLogStore:
         if not isinstance(self.store, SharedLogStore):
             raise AuditError("this store has no queue")

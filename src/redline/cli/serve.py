@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
-import logging
 import socket
 import stat
 import sys
@@ -69,17 +68,14 @@ def run(args: argparse.Namespace) -> int:
 
     from redline.bootstrap import build_app
     from redline.gateway.tls import server_config
+    from redline.observability.logs import configure_logging
     from redline.store.sqlite import create_private_dir
 
     if args.port is not None and not 0 <= args.port <= 65535:
         raise UsageError(f"--port must be in 0..65535 (0: any free port), got {args.port}")
     settings = load_settings(args, host=args.host, port=args.port or None)
-    # Request log lines are JSON objects (see gateway/app.py); this prefix keeps them greppable.
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-    )
+    # One JSON object per line by default (REDLINE_LOG_FORMAT=text for a terminal).
+    configure_logging(settings.log_level, settings.log_format)
     _check_routes(settings, args.config)
     # Screening of long requests runs on threads; a short GIL switch interval keeps the
     # event loop (and every small request) responsive while they run.

@@ -29,6 +29,12 @@ Invariants:
   given, in the request's and the response's decision events. A request citing an
   authority the register does not confirm is recorded as blocked and refused with
   :class:`AuthorityInvalid` (403 ``redline_authority_invalid``).
+
+Observability: each step runs in a span (``killswitch``, ``route``, ``access``,
+``screening``, ``policy``, ``audit``, ``review``, ``upstream``, ``output_screening``;
+:mod:`redline.service.tracing`) carrying names and outcomes, never content or markings; each
+decision, upstream call and fail-closed input is reported to the
+:class:`~redline.service.ports.Metrics` port.
 """
 
 from __future__ import annotations
@@ -36,9 +42,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypeVar
+
+from opentelemetry.context import Context
+from opentelemetry.trace import Span
 
 from redline.access import RouteCeiling, check_access
 from redline.authority import Register, check_authorities
@@ -61,15 +72,17 @@ from redline.errors import (
     MarkingError,
     OutputBlocked,
     OutputWithheld,
+    UpstreamError,
 )
 from redline.killswitch.service import HaltService
 from redline.markings import Label, extract_label, join, parse_marking
 from redline.monitors import Monitors
-from redline.policy import Policy, RuleKind, decide, effective_ceiling
+from redline.policy import Policy, ReviewRule, RuleKind, decide, effective_ceiling
 from redline.review import ReviewItem, ReviewService, RunApproved
-from redline.service.ports import AuditSink
+from redline.service.ports import NO_METRICS, AuditSink, Metrics
 from redline.service.routing import ModelRoute, Router
 from redline.service.screening import Screener, ScreenResult
+from redline.service.tracing import NO_TRACING, Tracing
 from redline.wire import (
     Reply,
     StreamText,
@@ -102,6 +115,7 @@ HOLD_MIN_CHARS = 32
 HOLD_MAX_CHARS = 1024
 """Later text is screened and released in steps of half what was released, up to this."""
 _OFFLOAD_CHARS = 65_536  # marking extraction over more text than this runs in a thread
+_Reply = TypeVar("_Reply")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -173,7 +187,11 @@ class Orchestrator:
         digest: Callable[[bytes], str],
         clock: Clock | None = None,
         register: Callable[[], Awaitable[Register]] | None = None,
+        metrics: Metrics = NO_METRICS,
+        tracing: Tracing = NO_TRACING,
     ) -> None:
+        self._metrics = metrics
+        self._tracing = tracing
         self.digest = digest
         self.router = router
         self._monitors = monitors
@@ -198,30 +216,39 @@ class Orchestrator:
     ) -> Outcome:
         """Serve one request for an authenticated principal."""
         policy = self._policy()  # read once: the whole request runs under this policy
-        self._halts.enforce(principal.tenant, request.model)
+        tracing = self._tracing
+        with tracing.span("killswitch"):
+            self._halts.enforce(principal.tenant, request.model)
         route, ceiling, label = await self._admit(principal, request, policy, ctx)
         now = self._clock.now()
-        screened = await self._screener.screen(policy, request.screen_messages(), request.tools)
-        verdicts = list(screened.verdicts)
-        errors = list(screened.errors)
-        verdicts += await self.monitors.observe_request(
-            principal.id,
-            principal.tenant,
-            request.model,
-            request,
-            now,
-            confirmation=ctx.confirmation,
-        )
-        if any(m.non_text_parts for m in request.messages):
-            errors.append("non-text content parts cannot be screened")
+        with tracing.span("screening") as span:
+            screened = await self._screener.screen(policy, request.screen_messages(), request.tools)
+            verdicts = list(screened.verdicts)
+            errors = list(screened.errors)
+            verdicts += await self.monitors.observe_request(
+                principal.id,
+                principal.tenant,
+                request.model,
+                request,
+                now,
+                confirmation=ctx.confirmation,
+            )
+            if any(m.non_text_parts for m in request.messages):
+                errors.append("non-text content parts cannot be screened")
+                self._metrics.fail_closed("non_text_content")
+            span.set_attribute("redline.tiers", screened.tiers)
+            span.set_attribute("redline.errors", len(errors))
         facts = await self._oversight(policy, request, ctx.declared, now)
-        decision = decide(
-            policy,
-            verdicts,
-            errors=errors,
-            route=policy.route_for(request.model),
-            oversight=facts,
-        )
+        with tracing.span("policy") as span:
+            decision = decide(
+                policy,
+                verdicts,
+                errors=errors,
+                route=policy.route_for(request.model),
+                oversight=facts,
+            )
+            _annotate(span, decision)
+        self._metrics.decision("request", decision.action.value, decision.categories)
         recorded = self._record_request(principal, request, ctx, decision, screened, label, facts)
         if facts.problems:  # decide() blocked it; the refusal names the authority problem
             await recorded
@@ -287,9 +314,13 @@ class Orchestrator:
     ) -> tuple[ModelRoute, RouteCeiling, Label]:
         """The route, its effective ceiling (accreditation met with the policy's ceiling) and
         the request's label, once the principal and the route may carry it."""
-        route = self.router.resolve(request.model)
-        ceiling = effective_ceiling(route.ceiling, policy.route_for(request.model).ceiling)
-        return route, ceiling, await self._check_access(principal, request, ceiling, ctx)
+        with self._tracing.span("route") as span:
+            route = self.router.resolve(request.model)
+            span.set_attribute("redline.model", route.public_model)
+            ceiling = effective_ceiling(route.ceiling, policy.route_for(request.model).ceiling)
+        with self._tracing.span("access"):
+            label = await self._check_access(principal, request, ceiling, ctx)
+        return route, ceiling, label
 
     async def _check_access(
         self, principal: Principal, request: ChatRequest, ceiling: RouteCeiling, ctx: RequestContext
@@ -321,21 +352,38 @@ class Orchestrator:
                 answering.principal.tenant,
                 request.model,
             )
-            first_events = await _started(events)
+            first_events = await self._upstream(route, _started(events))
             if not screen_output:
                 return Streaming(events=first_events, label=answering.label.banner())
-            relay = self._held_back(first_events, answering)
+            relay = self._held_back(first_events, answering, self._tracing.context())
             return Streaming(events=relay, label=answering.label.banner())
-        reply = await route.upstream.complete(request.endpoint, body)
+        reply = await self._upstream(route, route.upstream.complete(request.endpoint, body))
         if not screen_output:
             return Completed(body=reply.body, label=answering.label.banner())
         return await self._answer(answering, reply.body)
 
+    async def _upstream(self, route: ModelRoute, call: Awaitable[_Reply]) -> _Reply:
+        """One upstream call (a whole reply, or a stream's first event), timed and traced."""
+        started = time.perf_counter()
+        with self._tracing.span("upstream") as span:
+            span.set_attribute("redline.model", route.public_model)
+            try:
+                reply = await call
+            except UpstreamError as exc:
+                error = type(exc).__name__
+                self._metrics.upstream(route.public_model, time.perf_counter() - started, error)
+                span.set_attribute("redline.error", error)
+                raise
+        self._metrics.upstream(route.public_model, time.perf_counter() - started, None)
+        return reply
+
     async def _answer(self, answering: _Answering, body: bytes) -> Outcome:
         """Screen and label a whole reply: the answer, a refusal, or OutputWithheld."""
-        output = reply_output(body)
-        label = await self._output_label(answering, output)
-        decision = await self._screen_output(answering, output)
+        with self._tracing.span("output_screening") as span:
+            output = reply_output(body)
+            label = await self._output_label(answering, output)
+            decision = await self._screen_output(answering, output)
+            _annotate(span, decision)
         if decision.action is not Action.ALLOW:
             return Refused(decision=decision, on_output=True)
         return Completed(body=body, label=label.banner())
@@ -380,7 +428,22 @@ class Orchestrator:
         kind = RuleKind.OVERRIDE if decision.action is Action.BLOCK else RuleKind.REVIEW
         category = decision.categories[0] if decision.categories else "*"
         rule = policy.review_rule(category, kind)
-        item = await self._review.submit(
+        with self._tracing.span("review"):
+            item = await self._submit(principal, request, ctx, decision, label, kind, rule, now)
+        return Refused(decision=decision, review_id=item.id)
+
+    async def _submit(
+        self,
+        principal: Principal,
+        request: ChatRequest,
+        ctx: RequestContext,
+        decision: Decision,
+        label: Label,
+        kind: RuleKind,
+        rule: ReviewRule | None,
+        now: datetime,
+    ) -> ReviewItem:
+        return await self._review.submit(
             request_id=ctx.request_id,
             principal=principal,
             label_banner=label.banner(),
@@ -393,7 +456,6 @@ class Orchestrator:
             expires_after_s=rule.expires_after_s if rule else 86_400,
             now=now,
         )
-        return Refused(decision=decision, review_id=item.id)
 
     # -- output screening ---------------------------------------------------------------
 
@@ -421,6 +483,7 @@ class Orchestrator:
             policy, verdicts, errors=screened.errors, route=policy.route_for(request.model)
         )
         if final or decision.action is not Action.ALLOW:
+            self._metrics.decision("response", decision.action.value, decision.categories)
             await self._audit.record(
                 "response_decision",
                 {
@@ -438,9 +501,12 @@ class Orchestrator:
         return decision
 
     async def _held_back(
-        self, events: AsyncIterator[bytes], answering: _Answering
+        self, events: AsyncIterator[bytes], answering: _Answering, trace_parent: Context | None
     ) -> AsyncIterator[bytes]:
         """Relay a stream, releasing events only after the text up to them was screened.
+
+        It runs after the request's handler returned: its spans are children of
+        ``trace_parent``, the request's trace context when the stream was set up.
 
         A block or a marking above the announced label ends the stream with an error event
         (raised here, written by the edge) and none of the held text.
@@ -454,13 +520,15 @@ class Orchestrator:
                 held.append(payload)
                 if pending < max(HOLD_MIN_CHARS, min(released // 2, HOLD_MAX_CHARS)):
                     continue
-                await self._release_check(answering, received.reply(), final=False)
+                with self._tracing.span("output_screening", trace_parent):
+                    await self._release_check(answering, received.reply(), final=False)
                 released += pending
                 pending = 0
                 for event in held:
                     yield event
                 held.clear()
-            await self._release_check(answering, received.reply(), final=True)
+            with self._tracing.span("output_screening", trace_parent):
+                await self._release_check(answering, received.reply(), final=True)
             for event in held:
                 yield event
         finally:
@@ -498,7 +566,9 @@ class Orchestrator:
         decisions = []
         for text in texts:
             screened = await self._screener.screen(policy, (Message(role="user", text=text),))
-            decisions.append(decide(policy, screened.verdicts, errors=screened.errors))
+            decision = decide(policy, screened.verdicts, errors=screened.errors)
+            self._metrics.decision("moderation", decision.action.value, decision.categories)
+            decisions.append(decision)
         await self._audit.record(
             "moderation",
             {
@@ -533,7 +603,7 @@ class Orchestrator:
         ctx = RequestContext(request_id=request_id, declared=declared or Declared())
         route, ceiling, label = await self._admit(principal, request, policy, ctx)
         body = upstream_body(request, route.upstream_model, stream=False)
-        reply = await route.upstream.complete(request.endpoint, body)
+        reply = await self._upstream(route, route.upstream.complete(request.endpoint, body))
         if request.endpoint is Endpoint.EMBEDDINGS:
             return Completed(body=reply.body, label=label.banner())
         answering = _Answering(
@@ -550,6 +620,21 @@ class Orchestrator:
     # -- audit -------------------------------------------------------------------------
 
     async def _record_request(
+        self,
+        principal: Principal,
+        request: ChatRequest,
+        ctx: RequestContext,
+        decision: Decision,
+        screened: ScreenResult,
+        label: Label,
+        facts: OversightFacts,
+    ) -> None:
+        with self._tracing.span("audit"):
+            await self._record_request_now(
+                principal, request, ctx, decision, screened, label, facts
+            )
+
+    async def _record_request_now(
         self,
         principal: Principal,
         request: ChatRequest,
@@ -627,6 +712,13 @@ def approved_runner(orchestrator: Orchestrator) -> RunApproved:
         return outcome.body
 
     return run
+
+
+def _annotate(span: Span, decision: Decision) -> None:
+    """The decision on a span: its action and the category ids that drove it."""
+    span.set_attribute("redline.action", decision.action.value)
+    if decision.categories:
+        span.set_attribute("redline.categories", decision.categories)
 
 
 def _without(verdicts: Iterable[Verdict], released: frozenset[str]) -> list[Verdict]:

@@ -22,10 +22,19 @@ from redline.screening.dataset import Example, load_examples
 from redline.screening.embedder import StaticEmbedder
 from redline.screening.features import Featurizer
 from redline.screening.units import UnitFeaturizer
+from redline.training.augment import augment
 from redline.training.distill import distill_static_embeddings
 from redline.training.tier1 import UNIT_ROUNDS, featurize, train_tier1, train_unit_head
 
-__all__ = ["CLASSES", "record_metrics", "train_all", "train_units_only", "training_files"]
+__all__ = [
+    "AUGMENT_SHARE",
+    "CLASSES",
+    "record_metrics",
+    "train_all",
+    "train_units_only",
+    "training_examples",
+    "training_files",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -36,11 +45,19 @@ CLASSES = (
     "high_stakes_automated_decisions",
 )
 VERSION = "redline-screening-1"
+#: Share of the training conversations also seen inside a frame (:mod:`.augment`).
+AUGMENT_SHARE = 0.35
 
 
 def training_files(data_dir: Path) -> list[Path]:
     """The training batches (``batch_*.jsonl``); ``test_*.jsonl`` files are never trained on."""
     return sorted(data_dir.glob("batch_*.jsonl"))
+
+
+def training_examples(files: list[Path]) -> list[Example]:
+    """The written conversations of ``files`` plus their framed copies (:func:`augment`)."""
+    written = load_examples(files)
+    return written + augment(written, share=AUGMENT_SHARE)
 
 
 def _digest(files: list[Path]) -> str:
@@ -61,6 +78,7 @@ def _unit_record(files: list[Path], examples: list[Example]) -> dict[str, object
         "files": [f.name for f in files],
         "sha256": _digest(files),
         "examples": len(examples),
+        "augmented": sum("augmented" in e.tags for e in examples),
         "rounds": [list(r) for r in UNIT_ROUNDS],
     }
 
@@ -71,7 +89,7 @@ def train_all(data_dir: Path, out_dir: Path, *, tier2: bool = True, distill: boo
     Without ``tier2``, an existing ``tier2.onnx`` in ``out_dir`` is kept (and listed).
     """
     files = training_files(data_dir)
-    examples = load_examples(files)
+    examples = training_examples(files)
     out_dir.mkdir(parents=True, exist_ok=True)
     if distill or not (out_dir / "static_embeddings.npy").exists():
         logger.info("distilling static embeddings")
@@ -85,7 +103,9 @@ def train_all(data_dir: Path, out_dir: Path, *, tier2: bool = True, distill: boo
     # Background negatives for operator categories: every training conversation's final
     # turn (lawful traffic and the three red lines alike), so a new category is learned
     # against both ordinary requests and other harmful-looking ones.
-    texts = [e.messages[-1].text[:2000] for e in examples if e.messages]
+    texts = [
+        e.messages[-1].text[:2000] for e in examples if e.messages and "augmented" not in e.tags
+    ]
     np.save(out_dir / "background.npy", embedder.embed(texts).astype(np.float16))
     names = ["tokenizer.json", "static_embeddings.npy", "tier1.npz", "units.npz", "background.npy"]
     if tier2:
@@ -103,6 +123,7 @@ def train_all(data_dir: Path, out_dir: Path, *, tier2: bool = True, distill: boo
             "files": [f.name for f in files],
             "sha256": _digest(files),
             "examples": len(examples),
+            "augmented": sum("augmented" in e.tags for e in examples),
         },
         "unit_head": _unit_record(files, examples),
         "metrics": {},
@@ -118,7 +139,7 @@ def train_units_only(data_dir: Path, out_dir: Path) -> Path:
     path = out_dir / "manifest.json"
     manifest = json.loads(path.read_text())
     files = training_files(data_dir)
-    examples = load_examples(files)
+    examples = training_examples(files)
     embedder = StaticEmbedder(out_dir / "tokenizer.json", out_dir / "static_embeddings.npy")
     _fit_units(embedder, examples, out_dir)
     manifest["files"]["units.npz"] = sha256_file(out_dir / "units.npz")
