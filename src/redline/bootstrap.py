@@ -39,8 +39,10 @@ from starlette.applications import Starlette
 
 from redline.access import route_ceiling
 from redline.audit import AuditLog, NoteSigner, SqliteLogStore, generate_signer
+from redline.authority import RegisterInForce
 from redline.clock import SystemClock
 from redline.domain import JSONValue
+from redline.errors import AuthorityRegisterError, ConfigError
 from redline.gateway.admin import ControlPlane
 from redline.gateway.app import Services, create_app
 from redline.gateway.review_api import ReviewWeb
@@ -72,6 +74,7 @@ from redline.service.certs import CertificateAuthenticator
 from redline.service.health import Check, check_ready
 from redline.service.monitoring import MonitorsInForce
 from redline.service.orchestrator import approved_runner
+from redline.service.oversight import Oversight
 from redline.service.policy_runtime import PolicyRuntime, PolicySources, install_sighup_reload
 from redline.service.ports import NO_METRICS, AuditSink, KeyStore, Metrics
 from redline.service.routing import ModelRoute
@@ -165,6 +168,7 @@ async def open_services(
         screener.prepare(policy.current)  # fail to start on broken artifacts
         runtime = open_review(settings.data_dir, audit=audit, config=review or _review(settings))
         monitors = MonitorsInForce(lambda: policy.current, _monitor_builder(settings))
+        register = await _authority_register(settings, audit)
         orchestrator = Orchestrator(
             router=router,
             policy=lambda: policy.current,
@@ -175,6 +179,7 @@ async def open_services(
             review=runtime.service,
             enclave_label=parse_marking(settings.enclave_label),
             digest=audit_log.body_digest,
+            register=register.current if register is not None else None,
             metrics=metrics,
             tracing=tracing,
         )
@@ -204,6 +209,7 @@ async def open_services(
             orchestrator=orchestrator,
             control=ControlPlane(halts=halts, policy=policy, audit=audit),
             review=review_web,
+            oversight=Oversight(audit_log),
             metrics=prometheus.exposition if prometheus is not None else None,
             metrics_access=settings.metrics,
             readiness=lambda: check_ready(checks),
@@ -278,6 +284,22 @@ def _audit_signer(data_dir: Path) -> NoteSigner:
     skey_path.write_text(signer.encode() + "\n")
     (data_dir / "audit.vkey").write_text(signer.verifier.encode() + "\n")
     return signer
+
+
+async def _authority_register(settings: Settings, audit: AuditSink) -> RegisterInForce | None:
+    """The signed authority register, when configured; it must verify for the gateway to start."""
+    if settings.authority_register is None or settings.authority_public_key is None:
+        return None
+    try:
+        key = settings.authority_public_key.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"[authority] public_key: cannot read: {exc}") from None
+    register = RegisterInForce(settings.authority_register, key, audit)
+    try:
+        await register.open()
+    except AuthorityRegisterError as exc:
+        raise ConfigError(f"[authority] register: {exc}") from None
+    return register
 
 
 async def _pending_since(queue: ReviewQueue) -> list[datetime]:

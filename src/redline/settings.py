@@ -28,6 +28,10 @@ is TOML::
                                                  # another floor must carry floor.toml.sig
                                                  # by a provider key shipped in the package
 
+    [authority]                                   # the register cited authorities are checked in
+    register = "/etc/redline/authorities.toml"    # signed: authorities.toml.sig beside it
+    public_key = "/etc/redline/authority.pub"     # the operator key the register is signed with
+
     [review]                                      # held requests awaiting reviewers
     retention_s = 604800                          # keep bodies/answers after a decision
     webhook_url = "https://soc.example/redline"   # POST signed review events (optional)
@@ -159,6 +163,8 @@ class Settings:
     log_level: str = "info"
     policy_floor: Path | None = None
     policy_overlay: Path | None = None
+    authority_register: Path | None = None
+    authority_public_key: Path | None = None
     redis_url: str | None = field(default=None, repr=False)
     database_url: str | None = field(default=None, repr=False)
     echo_accreditation: str = "IL5"
@@ -200,6 +206,7 @@ class Settings:
             )
         policy = _table(doc, "policy", {"floor", "overlay"})
         review = _table(doc, "review", {"retention_s", "webhook_url", "webhook_secret_env"})
+        authority = _table(doc, "authority", {"register", "public_key"})
         observability = _table(doc, "observability", {"metrics", "log_format"})
         upstreams = _parse_upstreams(doc, environ)
         routes = _parse_routes(doc, upstreams)
@@ -225,6 +232,8 @@ class Settings:
             log_level=environ.get("REDLINE_LOG_LEVEL", "info").lower(),
             policy_floor=_path(policy, "floor"),
             policy_overlay=_path(policy, "overlay"),
+            authority_register=_path(authority, "register", "authority"),
+            authority_public_key=_path(authority, "public_key", "authority"),
             redis_url=environ.get("REDLINE_REDIS_URL") or None,
             database_url=environ.get("REDLINE_DATABASE_URL") or None,
             tls=tls,
@@ -263,6 +272,8 @@ class Settings:
             )
         if self.review_webhook_url and not self.review_webhook_secret:
             raise ConfigError("review.webhook_url needs review.webhook_secret_env (HMAC key)")
+        if (self.authority_register is None) != (self.authority_public_key is None):
+            raise ConfigError("[authority] needs both register and public_key, or neither")
         if self.review_retention_s <= 0:
             raise ConfigError("review.retention_s must be positive")
         if self.log_level not in {"debug", "info", "warning", "error"}:
@@ -353,7 +364,16 @@ def _read_config(path: Path) -> dict[str, object]:
         doc = tomllib.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
-    tables = {"server", "upstreams", "routes", "policy", "tls", "review", "observability"}
+    tables = {
+        "server",
+        "upstreams",
+        "routes",
+        "policy",
+        "tls",
+        "review",
+        "observability",
+        "authority",
+    }
     unknown = set(doc) - tables
     if unknown:
         raise ConfigError(
@@ -385,8 +405,8 @@ def _str(table: Mapping[str, object], key: str, where: str) -> str | None:
     return value
 
 
-def _path(table: Mapping[str, object], key: str) -> Path | None:
-    value = _str(table, key, "policy")
+def _path(table: Mapping[str, object], key: str, where: str = "policy") -> Path | None:
+    value = _str(table, key, where)
     return Path(value) if value else None
 
 

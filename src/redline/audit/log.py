@@ -315,6 +315,14 @@ class AuditLog:
         """The record bytes at ``index``."""
         return await self._call(lambda: self._seq.entry(index))
 
+    async def entries(self, start: int, end: int) -> list[bytes]:
+        """The record bytes at ``start`` (inclusive) to ``end`` (exclusive)."""
+        return await self._call(lambda: self._seq.store.entries(start, end))
+
+    async def find_request(self, request_id: str) -> list[int]:
+        """The indices of the events logged for ``request_id``, oldest first."""
+        return await self._call(lambda: list(self._seq.store.find_request(request_id)))
+
     async def receipt(self, index: int) -> Receipt:
         """A c2sp.org/tlog-proof@v1 receipt for ``index`` against a signed checkpoint."""
         return await self._call(lambda: self._seq.receipt(index))

@@ -33,14 +33,23 @@ from redline.gateway.console.routes import console_mount
 from redline.gateway.errors import error_response_parts
 from redline.gateway.frame import JSON, endpoint, read_body, require_role, services_of
 from redline.gateway.operator_api import operator_routes
+from redline.gateway.oversight_api import oversight_routes
 from redline.gateway.review_api import ReviewWeb, review_api_routes
 from redline.monitors import CONFIRMATION_HEADER
 from redline.service import Authenticator, Completed, Orchestrator, Refused, Streaming
 from redline.service.certs import CertificateAuthenticator
 from redline.service.health import Readiness
 from redline.service.orchestrator import RequestContext
+from redline.service.oversight import Oversight
 from redline.service.tracing import NO_TRACING, Tracing
-from redline.wire import error_body, parse_moderation, parse_request, refusal_body
+from redline.wire import (
+    METADATA_KEYS,
+    error_body,
+    parse_declared,
+    parse_moderation,
+    parse_request,
+    refusal_body,
+)
 
 __all__ = ["Services", "create_app"]
 
@@ -60,6 +69,7 @@ class Services:
     orchestrator: Orchestrator
     control: ControlPlane
     review: ReviewWeb
+    oversight: Oversight
     metrics: Callable[[], Awaitable[tuple[bytes, str]]] | None = None
     """The exposition and its media type; ``None``: metrics are off (``/metrics`` is 404)."""
     metrics_access: str = "admin"
@@ -94,6 +104,7 @@ def create_app(open_services: OpenServices) -> Starlette:
             *admin_routes(),
             *operator_routes(),
             *review_api_routes(),
+            *oversight_routes(),
             console_mount(),
         ],
         lifespan=lifespan,
@@ -112,6 +123,7 @@ def _generation(kind: Endpoint) -> Callable[[Request], object]:
             declared_label=headers.get("x-redline-classification"),
             confirmation=headers.get(CONFIRMATION_HEADER),
             contest_block=headers.get("x-redline-contest-block", "").lower() in _TRUE,
+            declared=parse_declared({k: headers.getlist(k) for k in METADATA_KEYS}, parsed.body),
         )
         outcome = await services.orchestrator.handle(principal, parsed, ctx)
         if isinstance(outcome, Completed):

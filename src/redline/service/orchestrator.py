@@ -24,6 +24,11 @@ Invariants:
 * A route's ceiling is the meet of its configured accreditation and the policy's ceiling.
 * After a review approval, output screening ignores only the categories the reviewers
   released for that request; any other category still blocks.
+* The declared purpose, authorities and case of a request reach ``decide()`` as
+  :class:`OversightFacts` (checked against the authority register) and are recorded, as
+  given, in the request's and the response's decision events. A request citing an
+  authority the register does not confirm is recorded as blocked and refused with
+  :class:`AuthorityInvalid` (403 ``redline_authority_invalid``).
 
 Observability: each step runs in a span (``killswitch``, ``route``, ``access``,
 ``screening``, ``policy``, ``audit``, ``review``, ``upstream``, ``output_screening``;
@@ -39,7 +44,7 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
 
@@ -47,19 +52,23 @@ from opentelemetry.context import Context
 from opentelemetry.trace import Span
 
 from redline.access import RouteCeiling, check_access
+from redline.authority import Register, check_authorities
 from redline.clock import Clock, SystemClock
 from redline.domain import (
     Action,
     ChatRequest,
     Decision,
+    Declared,
     Endpoint,
     JSONValue,
     Message,
+    OversightFacts,
     Principal,
     Verdict,
 )
 from redline.errors import (
     AccessDenied,
+    AuthorityInvalid,
     MarkingError,
     OutputBlocked,
     OutputWithheld,
@@ -79,6 +88,7 @@ from redline.wire import (
     StreamText,
     error_body,
     held_bytes,
+    held_declared,
     parse_held,
     refusal_body,
     refusal_message,
@@ -144,6 +154,7 @@ class RequestContext:
     declared_label: str | None = None
     confirmation: str | None = None
     contest_block: bool = False
+    declared: Declared = field(default_factory=Declared)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -175,6 +186,7 @@ class Orchestrator:
         enclave_label: Label,
         digest: Callable[[bytes], str],
         clock: Clock | None = None,
+        register: Callable[[], Awaitable[Register]] | None = None,
         metrics: Metrics = NO_METRICS,
         tracing: Tracing = NO_TRACING,
     ) -> None:
@@ -190,6 +202,7 @@ class Orchestrator:
         self._review = review
         self._enclave = enclave_label
         self._clock = clock or SystemClock()
+        self._register = register
 
     @property
     def monitors(self) -> Monitors:
@@ -225,13 +238,25 @@ class Orchestrator:
                 self._metrics.fail_closed("non_text_content")
             span.set_attribute("redline.tiers", screened.tiers)
             span.set_attribute("redline.errors", len(errors))
+        facts = await self._oversight(policy, request, ctx.declared, now)
         with tracing.span("policy") as span:
             decision = decide(
-                policy, verdicts, errors=errors, route=policy.route_for(request.model)
+                policy,
+                verdicts,
+                errors=errors,
+                route=policy.route_for(request.model),
+                oversight=facts,
             )
             _annotate(span, decision)
         self._metrics.decision("request", decision.action.value, decision.categories)
-        recorded = self._record_request(principal, request, ctx, decision, screened, label)
+        recorded = self._record_request(principal, request, ctx, decision, screened, label, facts)
+        if facts.problems:  # decide() blocked it; the refusal names the authority problem
+            await recorded
+            raise AuthorityInvalid(
+                "a cited authority is not confirmed by the authority register: "
+                + "; ".join(facts.problems),
+                problems=facts.problems,
+            )
         if decision.action is not Action.ALLOW:
             await recorded
             if decision.action is Action.BLOCK and not ctx.contest_block:
@@ -255,6 +280,34 @@ class Orchestrator:
             raise
         await commit
         return outcome
+
+    async def _oversight(
+        self, policy: Policy, request: ChatRequest, declared: Declared, now: datetime
+    ) -> OversightFacts:
+        """The request's oversight facts; the person scan and the register are consulted only
+        when the policy has authority rules or the request cites an authority."""
+        if not policy.authority.rules and not declared.authorities:
+            return OversightFacts(declared=declared, model=request.model)
+        monitors = self.monitors
+        scope = bool(declared.authorities)
+        if sum(len(m.text) for m in request.messages) <= _OFFLOAD_CHARS:
+            us_person, persons = monitors.us_persons(request, scope=scope)
+        else:
+            us_person, persons = await asyncio.to_thread(
+                lambda: monitors.us_persons(request, scope=scope)
+            )
+        register = None
+        if declared.authorities and self._register is not None:
+            register = await self._register()
+        return check_authorities(
+            declared,
+            register,
+            model=request.model,
+            now=now,
+            us_person=us_person,
+            persons=persons,
+            cover=monitors.selector_digests,
+        )
 
     async def _admit(
         self, principal: Principal, request: ChatRequest, policy: Policy, ctx: RequestContext
@@ -394,7 +447,7 @@ class Orchestrator:
             request_id=ctx.request_id,
             principal=principal,
             label_banner=label.banner(),
-            request_body=held_bytes(request),
+            request_body=held_bytes(request, ctx.declared),
             decision=decision,
             kind=kind,
             approvals_required=rule.approvals_required
@@ -441,6 +494,7 @@ class Orchestrator:
                     "output_digest": self.digest(_output_bytes(output)),
                     "complete": final,
                     "released_categories": list[JSONValue](sorted(answering.released)),
+                    **_declared_payload(answering.ctx.declared),
                 },
                 request_id=answering.ctx.request_id,
             )
@@ -537,6 +591,7 @@ class Orchestrator:
         request_id: str,
         *,
         released: Iterable[str] = (),
+        declared: Declared | None = None,
     ) -> Outcome:
         """Run a request reviewers approved: upstream, then output screening and markings.
 
@@ -545,7 +600,7 @@ class Orchestrator:
         """
         policy = self._policy()
         self._halts.enforce(principal.tenant, request.model)
-        ctx = RequestContext(request_id=request_id)
+        ctx = RequestContext(request_id=request_id, declared=declared or Declared())
         route, ceiling, label = await self._admit(principal, request, policy, ctx)
         body = upstream_body(request, route.upstream_model, stream=False)
         reply = await self._upstream(route, route.upstream.complete(request.endpoint, body))
@@ -572,9 +627,12 @@ class Orchestrator:
         decision: Decision,
         screened: ScreenResult,
         label: Label,
+        facts: OversightFacts,
     ) -> None:
         with self._tracing.span("audit"):
-            await self._record_request_now(principal, request, ctx, decision, screened, label)
+            await self._record_request_now(
+                principal, request, ctx, decision, screened, label, facts
+            )
 
     async def _record_request_now(
         self,
@@ -584,6 +642,7 @@ class Orchestrator:
         decision: Decision,
         screened: ScreenResult,
         label: Label,
+        facts: OversightFacts,
     ) -> None:
         await self._audit.record(
             "request_decision",
@@ -598,6 +657,9 @@ class Orchestrator:
                 "safety_stack": screened.stack_version,
                 "tiers": list(screened.tiers),
                 "contest_block": ctx.contest_block,
+                **_declared_payload(ctx.declared),
+                "us_person": facts.us_person,
+                "authority_problems": list(facts.problems),
             },
             request_id=ctx.request_id,
         )
@@ -639,6 +701,7 @@ def approved_runner(orchestrator: Orchestrator) -> RunApproved:
                 request,
                 item.request_id,
                 released=item.decision.categories,
+                declared=held_declared(held),
             )
         except OutputWithheld as exc:
             return error_body(str(exc), type_="permission_error", code="redline_output_withheld")
@@ -674,6 +737,15 @@ async def _extract(texts: list[str]) -> Label:
     if sum(len(t) for t in texts) <= _OFFLOAD_CHARS:
         return extract_label(texts)
     return await asyncio.to_thread(extract_label, texts)
+
+
+def _declared_payload(declared: Declared) -> dict[str, JSONValue]:
+    """What the request declared, as given (never content): purpose, authorities, case."""
+    return {
+        "purpose": declared.purpose,
+        "authorities": [str(a) for a in declared.authorities],
+        "case": declared.case,
+    }
 
 
 def _decision_payload(decision: Decision) -> dict[str, JSONValue]:
