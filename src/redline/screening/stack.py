@@ -58,7 +58,14 @@ import numpy as np
 from redline.domain import ChatRequest, Message, ToolSpec, Verdict
 from redline.errors import ClassifierError
 from redline.policy import Policy
-from redline.screening.artifacts import ARTIFACTS_DIR, Manifest, load_manifest
+from redline.screening.artifacts import (
+    ARTIFACTS_DIR,
+    MULTILINGUAL_SPECIAL,
+    MULTILINGUAL_TABLE,
+    MULTILINGUAL_TOKENIZER,
+    Manifest,
+    load_manifest,
+)
 from redline.screening.conversation import ConversationTexts, conversation_texts
 from redline.screening.embedder import StaticEmbedder
 from redline.screening.excerpt import salient_excerpt
@@ -123,7 +130,7 @@ class SafetyStack:
             raise ClassifierError("the unit head and the tier-1 head name different classes")
         self.manifest = manifest
         self.featurizer = featurizer
-        self.units = UnitFeaturizer(featurizer.embedder)
+        self.units = UnitFeaturizer(featurizer.embedder, featurizer.multilingual)
         self.head = head
         self.unit_head = unit_head
         self.tier2 = tier2
@@ -143,6 +150,13 @@ class SafetyStack:
         embedder = StaticEmbedder(
             manifest.path("tokenizer.json"), manifest.path("static_embeddings.npy")
         )
+        multilingual = None
+        if MULTILINGUAL_TABLE in manifest.files:
+            multilingual = StaticEmbedder(
+                manifest.path(MULTILINGUAL_TOKENIZER),
+                manifest.path(MULTILINGUAL_TABLE),
+                special=MULTILINGUAL_SPECIAL,
+            )
         head = LinearHead.load(manifest.path("tier1.npz"))
         unit_head = LinearHead.load(manifest.path("units.npz"))
         tier2 = None
@@ -171,7 +185,7 @@ class SafetyStack:
                 )
         return cls(
             manifest=manifest,
-            featurizer=Featurizer(embedder),
+            featurizer=Featurizer(embedder, multilingual),
             head=head,
             unit_head=unit_head,
             tier2=tier2,
