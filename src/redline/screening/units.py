@@ -88,7 +88,7 @@ from redline.domain import Message, ToolSpec
 from redline.errors import ClassifierError
 from redline.screening.conversation import normalize, record_lines, split_records
 from redline.screening.embedder import StaticEmbedder
-from redline.screening.factors import FACTORS
+from redline.screening.factors import FACTORS, factor_hits
 from redline.screening.features import FeatureVector, counts_of, hashed_ids
 from redline.screening.lru import LRU
 
@@ -500,7 +500,7 @@ class Segmented:
                 clipped = sentence.strip()[:_SENTENCE_CHARS]
                 if not clipped:
                     continue
-                hits = sum(len(f.pattern.findall(clipped)) for f in FACTORS)
+                hits = factor_hits(clipped)
                 if hits:
                     found.append((-hits, order, a, clipped))
                 order += 1
