@@ -744,9 +744,7 @@ def factor_hits(text: str, factors: Sequence[Factor] = FACTORS) -> int:
     """Total matches of ``factors`` in ``text`` (one combined pass, then only the factors
     that match are counted)."""
     wanted = {_INDEX[f.name] for f in factors}
-    return sum(
-        len(FACTORS[i].pattern.findall(text)) for i in matching_factors(text) if i in wanted
-    )
+    return sum(len(FACTORS[i].pattern.findall(text)) for i in matching_factors(text) if i in wanted)
 
 
 def factor_counts(text: str) -> list[int]:

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from redline.screening.artifacts import ARTIFACTS_DIR, load_manifest
 from redline.screening.embedder import StaticEmbedder
+from redline.screening.features import non_ascii_count
 
 from redline.screening.factors import (
     _COMBINED_MAX_CHARS,
@@ -49,12 +50,12 @@ FRAGMENTS = (
     ", , ,",
 )
 
-texts = st.lists(
-    st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=40)), max_size=12
-).map(" ".join)
+texts = st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=40)), max_size=12).map(
+    " ".join
+)
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(texts)
 def test_combined_pass_counts_like_each_factor(text: str) -> None:
     assert factor_counts(text) == factor_counts_each(text)
@@ -74,14 +75,13 @@ def test_long_texts_are_counted_factor_by_factor() -> None:
     assert any(factor_counts(text))
 
 
-
 @functools.cache
 def _embedder() -> StaticEmbedder:
     manifest = load_manifest(ARTIFACTS_DIR)
     return StaticEmbedder(manifest.path("tokenizer.json"), manifest.path("static_embeddings.npy"))
 
 
-@settings(max_examples=100)
+@settings(max_examples=100, deadline=None)
 @given(st.lists(texts, min_size=1, max_size=8))
 def test_direct_and_batched_tokenisation_give_the_same_ids(batch: list[str]) -> None:
     embedder = _embedder()
@@ -90,3 +90,8 @@ def test_direct_and_batched_tokenisation_give_the_same_ids(batch: list[str]) -> 
     direct = embedder.token_ids(batch)
     batched = embedder._tokenizer.encode_batch(batch, add_special_tokens=False)
     assert [ids.tolist() for ids in direct] == [e.ids for e in batched]
+
+
+@given(st.text(max_size=200))
+def test_non_ascii_count_counts_characters_above_ascii(text: str) -> None:
+    assert non_ascii_count(text) == sum(1 for ch in text if ord(ch) > 127)
