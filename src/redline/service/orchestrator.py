@@ -31,7 +31,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -127,6 +127,19 @@ class RequestContext:
     contest_block: bool = False
 
 
+class _Pending:
+    """An audit event of this request not appended yet (taken once)."""
+
+    __slots__ = ("_event",)
+
+    def __init__(self, event: Callable[[], Coroutine[None, None, None]]) -> None:
+        self._event: Callable[[], Coroutine[None, None, None]] | None = event
+
+    def take(self) -> Callable[[], Coroutine[None, None, None]] | None:
+        event, self._event = self._event, None
+        return event
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class _Answering:
     """What output screening needs to know about the request being answered."""
@@ -138,6 +151,7 @@ class _Answering:
     label: Label
     ceiling: RouteCeiling
     released: frozenset[str] = frozenset()
+    pending: _Pending | None = None  # the request decision, when it goes with the next event
 
 
 class Orchestrator:
@@ -197,9 +211,12 @@ class Orchestrator:
         if any(m.non_text_parts for m in request.messages):
             errors.append("non-text content parts cannot be screened")
         decision = decide(policy, verdicts, errors=errors, route=policy.route_for(request.model))
-        recorded = self._record_request(principal, request, ctx, decision, screened, label)
+
+        def recorded() -> Coroutine[None, None, None]:
+            return self._record_request(principal, request, ctx, decision, screened, label)
+
         if decision.action is not Action.ALLOW:
-            await recorded
+            await recorded()
             if decision.action is Action.BLOCK and not ctx.contest_block:
                 return Refused(decision=decision)
             return await self._hold(principal, request, ctx, decision, label, policy, now)
@@ -210,10 +227,23 @@ class Orchestrator:
             policy=policy,
             label=label,
             ceiling=ceiling,
+            pending=None if request.stream else _Pending(recorded),
         )
-        # Allowed: the decision's commit overlaps the upstream call, and nothing reaches the
-        # client until it is durable (a failed commit raises here and the answer is dropped).
-        commit = asyncio.ensure_future(recorded)
+        if answering.pending is not None:
+            # Allowed, answered whole: the request decision is appended together with the
+            # next event of this request (the response decision, or an access decision),
+            # so both land in one commit; nothing reaches the client before it is durable.
+            try:
+                outcome = await self._forward(answering, route)
+            except BaseException:
+                await _settle(asyncio.ensure_future(self._flush(answering)))
+                raise
+            await self._flush(answering)
+            return outcome
+        # Allowed, streamed: the decision's commit overlaps the upstream call, and nothing
+        # reaches the client until it is durable (a failed commit raises here and the answer
+        # is dropped).
+        commit = asyncio.ensure_future(recorded())
         try:
             outcome = await self._forward(answering, route)
         except BaseException:
@@ -221,6 +251,22 @@ class Orchestrator:
             raise
         await commit
         return outcome
+
+    async def _flush(self, answering: _Answering) -> None:
+        """Append the request's deferred audit event, if it has not been appended yet."""
+        if answering.pending is not None and (event := answering.pending.take()) is not None:
+            await event()
+
+    async def _with_pending(
+        self, answering: _Answering, event: Callable[[], Coroutine[None, None, None]]
+    ) -> None:
+        """Append ``event`` after the request's deferred event (if any) in the same commit:
+        both are queued before the audit writer runs, and both must be durable."""
+        first = answering.pending.take() if answering.pending is not None else None
+        if first is None:
+            await event()
+            return
+        await asyncio.gather(first(), event())
 
     async def _admit(
         self, principal: Principal, request: ChatRequest, policy: Policy, ctx: RequestContext
@@ -288,19 +334,26 @@ class Orchestrator:
         try:
             found = await _extract(texts)
         except MarkingError as exc:
-            await self._record_access(
-                answering.principal, ctx, "", allowed=False, reason=f"bad marking in output: {exc}"
+            reason = f"bad marking in output: {exc}"
+            await self._with_pending(
+                answering,
+                lambda: self._record_access(
+                    answering.principal, ctx, "", allowed=False, reason=reason
+                ),
             )
             raise OutputWithheld(f"the answer carries an unreadable marking: {exc}") from None
         label = join(answering.label, found)
         result = check_access(answering.principal, label, answering.ceiling)
         if not result.allowed:
-            await self._record_access(
-                answering.principal,
-                ctx,
-                label.banner(),
-                allowed=False,
-                reason=f"output withheld: {result.message}",
+            await self._with_pending(
+                answering,
+                lambda: self._record_access(
+                    answering.principal,
+                    ctx,
+                    label.banner(),
+                    allowed=False,
+                    reason=f"output withheld: {result.message}",
+                ),
             )
             raise OutputWithheld(
                 f"the answer is marked above what may be returned ({result.message})"
@@ -361,18 +414,20 @@ class Orchestrator:
             policy, verdicts, errors=screened.errors, route=policy.route_for(request.model)
         )
         if final or decision.action is not Action.ALLOW:
-            await self._audit.record(
-                "response_decision",
-                {
-                    **_decision_payload(decision),
-                    "principal": principal.id,
-                    "tenant": principal.tenant,
-                    "model": request.model,
-                    "output_digest": self.digest(_output_bytes(output)),
-                    "complete": final,
-                    "released_categories": list[JSONValue](sorted(answering.released)),
-                },
-                request_id=answering.ctx.request_id,
+            payload: dict[str, JSONValue] = {
+                **_decision_payload(decision),
+                "principal": principal.id,
+                "tenant": principal.tenant,
+                "model": request.model,
+                "output_digest": self.digest(_output_bytes(output)),
+                "complete": final,
+                "released_categories": list[JSONValue](sorted(answering.released)),
+            }
+            await self._with_pending(
+                answering,
+                lambda: self._audit.record(
+                    "response_decision", payload, request_id=answering.ctx.request_id
+                ),
             )
         return decision
 
