@@ -60,17 +60,23 @@ class ConversationTexts:
 
 
 _NORMALIZED: LRU[str, NormalizedText] = LRU(4_096)
+_NORMALIZED_LONG: LRU[str, NormalizedText] = LRU(32)
+_LONG_CHARS = 8_192
+_MAX_REMEMBERED_CHARS = 262_144
 
 
 def normalize(text: str) -> NormalizedText:
-    """:func:`redline.screening.normalize.normalize`, remembered for short texts (the
-    whole-conversation judgement and the units often normalise the same text)."""
-    if len(text) > 8_192:
+    """:func:`redline.screening.normalize.normalize`, remembered (the whole-conversation
+    judgement and the units often normalise the same text, and output screening reads the
+    prompt's messages again as context): short texts in a large cache, long ones (up to
+    256 KB) in a small one."""
+    if len(text) > _MAX_REMEMBERED_CHARS:
         return _normalize(text)
-    found = _NORMALIZED.get(text)
+    cache = _NORMALIZED if len(text) <= _LONG_CHARS else _NORMALIZED_LONG
+    found = cache.get(text)
     if found is None:
         found = _normalize(text)
-        _NORMALIZED.put(text, found)
+        cache.put(text, found)
     return found
 
 
