@@ -230,6 +230,7 @@ class Gateway:
 
 def redline(workdir: Path, up_port: int) -> Gateway:
     port = free_port()
+    workdir.mkdir(parents=True, exist_ok=True)
     config = workdir / "redline.toml"
     config.write_text(
         f'[upstreams.mock]\nbase_url = "http://127.0.0.1:{up_port}/v1"\n\n'
@@ -313,8 +314,8 @@ def portkey(up_port: int, path: str | None) -> Gateway | str:
 
 
 def version(name: str, gateway: Gateway) -> str:
-    if name == "Redline":
-        return "this tree"
+    if name.startswith("Redline"):
+        return "baseline tree" if "baseline" in name else "this tree"
     if name == "LiteLLM":
         pip = Path(gateway.command[0]).parent / "pip"
         out = subprocess.run(
@@ -364,6 +365,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--litellm", help="path to the litellm executable")
     parser.add_argument("--portkey", help="path to Portkey's build/start-server.js")
     parser.add_argument("--no-pin", action="store_true")
+    parser.add_argument(
+        "--baseline-src", type=Path, help="also run Redline from this src directory (PYTHONPATH)"
+    )
     parser.add_argument("--only", help="comma-separated gateway names to run")
     return parser.parse_args()
 
@@ -386,6 +390,11 @@ def main() -> None:
     notes: list[str] = []
     gateways: list[Gateway] = [Gateway(name="direct", port=up_port, headers={})]
     gateways.append(redline(workdir, up_port))
+    if args.baseline_src:  # another Redline tree beside this one, e.g. before a change
+        base = redline(workdir / "baseline", up_port)
+        base.name = "Redline (baseline)"
+        base.env["PYTHONPATH"] = str(args.baseline_src)
+        gateways.append(base)
     for peer in (litellm(workdir, up_port, args.litellm), portkey(up_port, args.portkey)):
         if isinstance(peer, str):
             print(peer)
@@ -394,7 +403,7 @@ def main() -> None:
             gateways.append(peer)
     if args.only:
         keep = {n.strip().lower() for n in args.only.split(",")} | {"direct"}
-        gateways = [g for g in gateways if g.name.lower() in keep]
+        gateways = [g for g in gateways if g.name.split()[0].lower() in keep]
     scenarios = [
         (prompt, mode, concurrency)
         for prompt in ("short", "long")

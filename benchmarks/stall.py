@@ -210,8 +210,10 @@ def main() -> None:
         "## Stalls and stream hold-back (`benchmarks/stall.py`)\n\n"
         "Embedded defaults, `redline serve` as a subprocess on this 2-core machine; the load "
         "generator shares the machine. Screening of anything larger than 1 KB runs on two "
-        "screening threads, parsing of bodies over 256 KB and marking extraction over 64 KB "
-        "off the event loop. The built-in model streams 16-character chunks; a stream's first "
+        "screening threads, the monitors' person and record scan of more than 2 KB, parsing "
+        "of bodies over 256 KB and marking extraction over 64 KB off the event loop; the big "
+        "7 MB requests repeat one body, the 8,000-token prompts are all distinct (screened "
+        "cold). The built-in model streams 16-character chunks; a stream's first "
         "text is released once 32 characters have been received and screened.\n\n" + table,
     )
 
