@@ -6,8 +6,9 @@ legal-test factors they match and the best ones (kept in their original order) f
 budget after the opening sentence. Tier 1 still reads the whole text.
 
 Cost is linear: one combined pass finds the factors that match at all, each of those scans
-the text once to find which sentences can match, and only those sentences are counted one by one (a long benign text costs one scan
-per factor, not one per sentence and factor).
+the text once to find which sentences can match, and only those sentences are counted one
+by one (a benign text of up to 16 KB costs one combined scan, a longer one a scan per
+factor; never one per sentence and factor).
 """
 
 from __future__ import annotations

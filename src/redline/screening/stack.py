@@ -27,7 +27,12 @@ positives and a third fewer escalations of lawful traffic. A unit goes to tier 2
 measured on V and on everyday paragraphs, escalating units from 0.15 let tier 2 lift one
 everyday paragraph in ~750 to review (in a 600-paragraph document, a false positive about
 every second time) for two more of V's 133 red-line requests caught. Tier-2 results are
-cached by their input pair (a conversation re-screened while a reply streams pays once).
+cached by their input pair (a conversation re-screened while a reply streams pays once);
+tier-1 results by what they are computed from: a unit's by its atoms' texts and the
+exculpatory context it sees, the whole judgement's by the conversation's texts, whose
+context token ids are its messages' ids put together. So output screening, which reads
+the prompt again with the reply, and each step of a streamed reply, score only what is
+new; a hit is the cold result (``tests/unit/screening/test_cached_judgement.py``).
 Operator categories (bring-your-own-policy) are scored from their examples
 (:mod:`redline.screening.operator`) on the whole conversation only.
 

@@ -18,8 +18,6 @@ from hypothesis import strategies as st
 
 from redline.screening.artifacts import ARTIFACTS_DIR, load_manifest
 from redline.screening.embedder import StaticEmbedder
-from redline.screening.features import non_ascii_count
-
 from redline.screening.factors import (
     _COMBINED_MAX_CHARS,
     FACTORS,
@@ -29,6 +27,7 @@ from redline.screening.factors import (
     match_counts,
     matching_factors,
 )
+from redline.screening.features import non_ascii_count
 from redline.screening.lru import LRU
 
 FRAGMENTS = (
