@@ -78,15 +78,54 @@ def _split_row(line: str, delimiter: str) -> list[str]:
     return [c.strip() for c in line.split(delimiter)]
 
 
-def _count_rows(rows: list[str], delimiter: str) -> int:
-    """Count person rows of a delimited block whose first row may be a header."""
+class _Lines:
+    """The lines of a text with what :func:`count_records` asks of them more than once,
+    each computed once: whether a line holds a quick identifier (kept as running totals),
+    and where a run of rows of one width that starts at a line ends. A run of prose lines
+    with commas is measured once, not again from each of its lines, so the count is linear
+    in the number of lines."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = lines
+        self._quick: list[int] | None = None
+        self._ends: dict[tuple[str, int], int] = {}
+
+    def quick(self, start: int, stop: int) -> int:
+        """How many of lines[start:stop] hold a quick identifier."""
+        if self._quick is None:
+            totals = [0]
+            for line in self.lines:
+                totals.append(totals[-1] + (_QUICK_ID.search(line) is not None))
+            self._quick = totals
+        return self._quick[stop] - self._quick[start]
+
+    def run_end(self, i: int, delimiter: str, width: int) -> int:
+        """One past the last line of the run of non-blank rows of ``width`` cells that
+        starts at line ``i`` (which has that width)."""
+        found = self._ends.get((delimiter, i))
+        if found is not None:
+            return found
+        lines, n = self.lines, len(self.lines)
+        j = i + 1
+        while j < n and lines[j].strip() and len(_split_row(lines[j], delimiter)) == width:
+            j += 1
+        for k in range(i, j):  # every line of the run has this width: its run ends at j too
+            self._ends[(delimiter, k)] = j
+        return j
+
+
+def _count_rows(rows: list[str], delimiter: str, lines: _Lines, start: int) -> int:
+    """Count person rows of a delimited block (lines[start:start + len(rows)]) whose first
+    row may be a header."""
     header = _split_row(rows[0], delimiter)
     columns = _person_columns(header)
     body = rows[1:] if columns else rows
+    first = start + (1 if columns else 0)
     if delimiter == "|" and body and _SEPARATOR_ROW.match(body[0]):
         body = body[1:]
+        first += 1
     if not columns:
-        return sum(1 for row in body if _QUICK_ID.search(row))
+        return lines.quick(first, start + len(rows))
     count = 0
     for row in body:
         cells = _split_row(row, delimiter)
@@ -142,6 +181,7 @@ def count_records(text: str) -> RecordCount:
             records=sum(map(_json_person, array)), formats=("json",), instructions=""
         )
     lines = text.split("\n")
+    memo = _Lines(lines)
     instructions: list[str] = []
     formats: dict[str, None] = {}
     records = 0
@@ -166,17 +206,15 @@ def count_records(text: str) -> RecordCount:
         delimiter = _delimiter_of(line) if stripped else None
         if delimiter is not None:
             width = len(_split_row(line, delimiter))
-            j = i + 1
-            while j < n and lines[j].strip() and len(_split_row(lines[j], delimiter)) == width:
-                j += 1
-            found = _count_rows(lines[i:j], delimiter) if j - i >= _MIN_BLOCK_ROWS else 0
+            j = memo.run_end(i, delimiter, width)
+            found = _count_rows(lines[i:j], delimiter, memo, i) if j - i >= _MIN_BLOCK_ROWS else 0
             if found and width >= 2:
                 # A block without person rows is left to the instructions (prose with commas).
                 records += found
                 formats["table" if delimiter == "|" else "csv"] = None
                 i = j
                 continue
-        if stripped and _QUICK_ID.search(line):
+        if stripped and memo.quick(i, i + 1):
             records += 1
             formats["lines"] = None
         instructions.append(line)

@@ -69,7 +69,7 @@ _BULK = "monitor:bulk_records"
 _LOOP = "monitor:closed_loop"
 
 
-_INLINE_SCAN_CHARS = 8_192  # longer texts are scanned for persons and records in a thread
+_INLINE_SCAN_CHARS = 2_048  # longer texts are scanned for persons and records in a thread
 
 
 def _ts(now: datetime) -> float:

@@ -53,20 +53,30 @@ class ConversationTexts:
     n_turns: int
     n_tools: int
     signals: frozenset[str]
+    #: When ``context`` was not shortened: texts whose token ids, one after the other, are
+    #: the token ids of ``context`` (each message's role label, then its text; then the
+    #: tools), so that a message's text is tokenised once whatever it is joined to.
+    context_pieces: tuple[str, ...] = ()
 
 
 _NORMALIZED: LRU[str, NormalizedText] = LRU(4_096)
+_NORMALIZED_LONG: LRU[str, NormalizedText] = LRU(32)
+_LONG_CHARS = 8_192
+_MAX_REMEMBERED_CHARS = 262_144
 
 
 def normalize(text: str) -> NormalizedText:
-    """:func:`redline.screening.normalize.normalize`, remembered for short texts (the
-    whole-conversation judgement and the units often normalise the same text)."""
-    if len(text) > 8_192:
+    """:func:`redline.screening.normalize.normalize`, remembered (the whole-conversation
+    judgement and the units often normalise the same text, and output screening reads the
+    prompt's messages again as context): short texts in a large cache, long ones (up to
+    256 KB) in a small one."""
+    if len(text) > _MAX_REMEMBERED_CHARS:
         return _normalize(text)
-    found = _NORMALIZED.get(text)
+    cache = _NORMALIZED if len(text) <= _LONG_CHARS else _NORMALIZED_LONG
+    found = cache.get(text)
     if found is None:
         found = _normalize(text)
-        _NORMALIZED.put(text, found)
+        cache.put(text, found)
     return found
 
 
@@ -167,6 +177,7 @@ def conversation_texts(
     extra = list(normalized.views()[1:])
     final = "\n".join([instruction, *extra])
     context_parts: list[str] = []
+    pieces: list[str] = []
     signals = set(normalized.signals)
     for message in earlier:
         text = (
@@ -179,14 +190,20 @@ def conversation_texts(
         n = normalize(text)
         signals |= n.signals
         body, _ = split_records(n.text)
-        context_parts.append(f"{message.role}: " + "\n".join([body, *n.views()[1:]]))
+        said = "\n".join([body, *n.views()[1:]])
+        context_parts.append(f"{message.role}: " + said)
+        pieces += (f"{message.role}:", said)
     tool_text = _tool_text(tools)
     if tool_text:
         context_parts.append(tool_text)
+        pieces.append(tool_text)
+    whole_context = "\n".join(context_parts)
+    context = _bounded(whole_context, opening=True)
     return ConversationTexts(
         final=_bounded(final, opening=False),
         final_full=_bounded(normalized.text, opening=False),
-        context=_bounded("\n".join(context_parts), opening=True),
+        context=context,
+        context_pieces=tuple(pieces) if context is whole_context else (),
         tools=tool_text,
         n_records=n_records,
         n_turns=len(messages),

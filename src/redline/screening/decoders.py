@@ -245,9 +245,19 @@ _COMMON_WORDS = """
 _COMMON = frozenset(_COMMON_WORDS.split())
 
 
-def _common_words(text: str) -> tuple[int, int]:
+#: The common words as they read after rot13: a text's rotated words are its words rotated
+#: (rot13 maps letters to letters), so one pass over a segment's words counts both.
+_COMMON_ROTATED = frozenset(codecs.encode(w, "rot13") for w in _COMMON)
+
+
+def _common_both(text: str) -> tuple[int, int, int]:
+    """(common words in ``text``, common words in its rot13, words)."""
     words = _WORD.findall(text.lower())
-    return sum(map(_COMMON.__contains__, words)), len(words)
+    return (
+        sum(map(_COMMON.__contains__, words)),
+        sum(map(_COMMON_ROTATED.__contains__, words)),
+        len(words),
+    )
 
 
 def decode_rot13(text: str) -> list[str]:
@@ -260,15 +270,13 @@ def decode_rot13(text: str) -> list[str]:
         segment = match.group()
         if len(_ASCII_LETTERS.findall(segment, 0, 64)) < _MIN_ROT13_LETTERS:
             continue
-        rotated = codecs.encode(segment, "rot13")
-        before, total = _common_words(segment)
-        after, _ = _common_words(rotated)
+        before, after, total = _common_both(segment)
         if cued:
             accept = after >= before and after > 0
         else:
             accept = after >= 3 and after >= 2 * before + 2 and after * 10 >= total * 3
         if accept:
-            out.append(rotated.strip())
+            out.append(codecs.encode(segment, "rot13").strip())
     joined = "\n".join(out)
     return [joined] if out and plausible(joined, strict=False) else []
 

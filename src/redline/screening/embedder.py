@@ -30,6 +30,8 @@ FloatArray = npt.NDArray[np.float32]
 IdArray = npt.NDArray[np.int64]
 _SPECIAL = 999  # ids below this are [PAD]/[UNK]/[CLS]/[SEP]/[MASK] and unused slots
 _CACHE_CHARS = 8_192
+_DIRECT_TEXTS = 4  # up to this many texts (or _DIRECT_CHARS in all) are encoded directly
+_DIRECT_CHARS = 16_384
 
 
 class StaticEmbedder:
@@ -60,9 +62,13 @@ class StaticEmbedder:
         ]
         missing = [i for i, ids in enumerate(out) if ids is None]
         if missing:
-            encodings = self._tokenizer.encode_batch(
-                [texts[i] for i in missing], add_special_tokens=False
-            )
+            todo = [texts[i] for i in missing]
+            if len(todo) <= _DIRECT_TEXTS or sum(map(len, todo)) <= _DIRECT_CHARS:
+                # Direct calls: handing a few short texts to the tokenizer's worker threads
+                # costs more than encoding them here (the ids are the same).
+                encodings = [self._tokenizer.encode(t, add_special_tokens=False) for t in todo]
+            else:
+                encodings = self._tokenizer.encode_batch(todo, add_special_tokens=False)
             for i, encoding in zip(missing, encodings, strict=True):
                 ids = np.asarray(encoding.ids, dtype=np.int64)
                 ids.flags.writeable = False

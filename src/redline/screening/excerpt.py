@@ -5,9 +5,10 @@ in paragraph 7, the first 160 tokens are the wrong ones: sentences are ranked by
 legal-test factors they match and the best ones (kept in their original order) fill the
 budget after the opening sentence. Tier 1 still reads the whole text.
 
-Cost is linear: each red-line factor scans the text once to find which sentences can match
-at all, and only those sentences are counted one by one (a long benign text costs one scan
-per factor, not one per sentence and factor).
+Cost is linear: one combined pass finds the factors that match at all, each of those scans
+the text once to find which sentences can match, and only those sentences are counted one
+by one (a benign text of up to 16 KB costs one combined scan, a longer one a scan per
+factor; never one per sentence and factor).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Sequence
 
-from redline.screening.factors import FACTORS, Factor
+from redline.screening.factors import FACTORS, Factor, factor_hits, matching_factors
 
 __all__ = ["salient_excerpt"]
 
@@ -56,7 +57,10 @@ def salient_excerpt(
         return text[:budget] if opening else ""
     starts = [a for a, _ in spans]
     candidates: set[int] = set()
+    present = {FACTORS[i].name for i in matching_factors(body)}
     for factor in factors:
+        if factor.name not in present:
+            continue
         for match in factor.pattern.finditer(body):
             candidates.add(bisect_right(starts, match.start()) - 1)  # type: ignore[attr-defined]
     sentences = [body[a:b] for a, b in spans]
@@ -65,7 +69,7 @@ def salient_excerpt(
         if index < 1 and opening:
             continue
         clipped = sentences[index][:600]
-        hits = sum(len(f.pattern.findall(clipped)) for f in factors)
+        hits = factor_hits(clipped, factors)
         if hits:
             scored.append((hits, -index, index))
     chosen = {0} if opening else set()

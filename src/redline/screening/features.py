@@ -20,7 +20,15 @@ from redline.screening.embedder import StaticEmbedder
 from redline.screening.factors import FACTORS, factor_counts
 from redline.screening.lru import LRU
 
-__all__ = ["HASH_BUCKETS", "FeatureVector", "Featurizer", "counts_of", "dense_size", "hashed_ids"]
+__all__ = [
+    "HASH_BUCKETS",
+    "FeatureVector",
+    "Featurizer",
+    "counts_of",
+    "dense_size",
+    "hashed_ids",
+    "non_ascii_count",
+]
 
 HASH_BUCKETS = 1 << 18
 _STRUCTURE = (
@@ -48,6 +56,11 @@ def counts_of(text: str) -> tuple[int, ...]:
         found = tuple(factor_counts(text))
         _COUNTS.put(text, found)
     return found
+
+
+def non_ascii_count(text: str) -> int:
+    """How many characters of ``text`` are outside ASCII (without a Python-level loop)."""
+    return 0 if text.isascii() else len(text) - len(text.encode("ascii", "ignore"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,14 +99,30 @@ class Featurizer:
     artifacts have one, the multilingual table)."""
 
     def __init__(
-        self, embedder: StaticEmbedder, multilingual: StaticEmbedder | None = None
+        self,
+        embedder: StaticEmbedder,
+        multilingual: StaticEmbedder | None = None,
+        *,
+        compose_context: bool = True,
     ) -> None:
         self.embedder = embedder
         self.multilingual = multilingual
         self.dense_size = dense_size(embedder.dims, multilingual.dims if multilingual else 0)
+        self.compose_context = compose_context
+
+    def _ids(self, texts: ConversationTexts) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """Token ids of the final turn and of the context. The context's ids are its pieces'
+        ids one after the other (WordPiece splits at whitespace, and the pieces are joined
+        by whitespace), so a message already tokenised as a final turn, or in an earlier
+        request of the same chat, is not tokenised again."""
+        if not (self.compose_context and texts.context_pieces):
+            final_ids, context_ids = self.embedder.token_ids([texts.final, texts.context])
+            return final_ids, context_ids
+        final_ids, *pieces = self.embedder.token_ids([texts.final, *texts.context_pieces])
+        return final_ids, np.concatenate(pieces)
 
     def features(self, texts: ConversationTexts) -> FeatureVector:
-        final_ids, context_ids = self.embedder.token_ids([texts.final, texts.context])
+        final_ids, context_ids = self._ids(texts)
         dense = np.concatenate(
             [
                 self.embedder.embed_ids(final_ids),
@@ -122,7 +151,7 @@ class Featurizer:
     @staticmethod
     def _structure(texts: ConversationTexts) -> npt.NDArray[np.float32]:
         final = texts.final_full
-        non_ascii = sum(1 for ch in final[:4096] if ord(ch) > 127) / max(1, min(len(final), 4096))
+        non_ascii = non_ascii_count(final[:4096]) / max(1, min(len(final), 4096))
         return np.asarray(
             [
                 np.log1p(texts.n_records),

@@ -27,7 +27,12 @@ positives and a third fewer escalations of lawful traffic. A unit goes to tier 2
 measured on V and on everyday paragraphs, escalating units from 0.15 let tier 2 lift one
 everyday paragraph in ~750 to review (in a 600-paragraph document, a false positive about
 every second time) for two more of V's 133 red-line requests caught. Tier-2 results are
-cached by their input pair (a conversation re-screened while a reply streams pays once).
+cached by their input pair (a conversation re-screened while a reply streams pays once);
+tier-1 results by what they are computed from: a unit's by its atoms' texts and the
+exculpatory context it sees, the whole judgement's by the conversation's texts, whose
+context token ids are its messages' ids put together. So output screening, which reads
+the prompt again with the reply, and each step of a streamed reply, score only what is
+new; a hit is the cold result (``tests/unit/screening/test_cached_judgement.py``).
 Operator categories (bring-your-own-policy) are scored from their examples
 (:mod:`redline.screening.operator`) on the whole conversation only.
 
@@ -70,8 +75,9 @@ from redline.screening.conversation import ConversationTexts, conversation_texts
 from redline.screening.embedder import StaticEmbedder
 from redline.screening.excerpt import salient_excerpt
 from redline.screening.factors import FACTORS
-from redline.screening.features import Featurizer
+from redline.screening.features import FeatureVector, Featurizer
 from redline.screening.linear import LinearHead
+from redline.screening.lru import LRU
 from redline.screening.operator import OperatorCategoryModel
 from redline.screening.tier2 import Tier2Model, pair_for
 from redline.screening.units import (
@@ -85,6 +91,8 @@ from redline.screening.units import (
 __all__ = ["Judgement", "SafetyStack"]
 
 logger = logging.getLogger(__name__)
+
+_UNIT_CACHE_CHARS = 16_384  # longer units are scored without being remembered
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -138,6 +146,11 @@ class SafetyStack:
         self.escalate_at = escalate_at
         self.unit_escalate_at = unit_escalate_at
         self.red_lines = tuple(c for c in head.classes if c != "allow")
+        # Tier-1 results by what they were computed from (pure functions of their keys, so
+        # a hit gives exactly the cold result): output screening re-reads the prompt, a
+        # stream re-reads the reply so far, a chat re-sends its history.
+        self._whole_cache: LRU[ConversationTexts, tuple[FeatureVector, dict[str, float]]] = LRU(256)
+        self._unit_cache: LRU[tuple[tuple[str, ...], bytes], dict[str, float]] = LRU(4_096)
 
     @classmethod
     def load(cls, policy: Policy | None = None, directory: Path = ARTIFACTS_DIR) -> SafetyStack:
@@ -202,8 +215,7 @@ class SafetyStack:
         clock = time.perf_counter
         started = clock()
         texts = conversation_texts(messages, tools)
-        features = self.featurizer.features(texts)
-        whole = self.head.probabilities(features)
+        features, whole = self._whole_tier1(texts)
         tiers = ["tier1"]
         timings = {"tier1": clock() - started}
         if self.tier2 is not None and max(whole[c] for c in self.red_lines) >= self.escalate_at:
@@ -240,6 +252,31 @@ class SafetyStack:
             timings=timings,
         )
 
+    def _whole_tier1(self, texts: ConversationTexts) -> tuple[FeatureVector, dict[str, float]]:
+        """Features and tier-1 probabilities of the whole conversation (remembered: output
+        screening and a re-sent chat history meet the same texts again)."""
+        found = self._whole_cache.get(texts)
+        if found is None:
+            features = self.featurizer.features(texts)
+            found = (features, self.head.probabilities(features))
+            self._whole_cache.put(texts, found)
+        return found
+
+    def _unit_tier1(self, segmented: Segmented, unit: Unit) -> dict[str, float]:
+        """Tier-1 probabilities of a unit, remembered by its atoms' texts and the
+        exculpatory context it sees (everything its features are made of)."""
+        rest = segmented.rest_presence(unit)
+        texts = segmented.unit_key(unit)
+        key = (texts, rest.tobytes())
+        remember = sum(map(len, texts)) <= _UNIT_CACHE_CHARS
+        found = self._unit_cache.get(key) if remember else None
+        if found is None:
+            features = self.units.features(segmented.unit_atoms(unit), rest)
+            found = self.unit_head.probabilities(features)
+            if remember:
+                self._unit_cache.put(key, found)
+        return found
+
     def judge_request(self, request: ChatRequest) -> Judgement:
         """Score a parsed gateway request (its canonical view: messages, extra fields, tools)."""
         return self.judge(request.screen_messages(), request.tools)
@@ -267,9 +304,7 @@ class SafetyStack:
         """
         scored: list[tuple[float, int, Unit, dict[str, float]]] = []
         for order, unit in enumerate(segmented.units):
-            atoms = segmented.unit_atoms(unit)
-            features = self.units.features(atoms, segmented.rest_presence(unit))
-            probs = self.unit_head.probabilities(features)
+            probs = self._unit_tier1(segmented, unit)
             scored.append((max(probs[c] for c in self.red_lines), order, unit, probs))
         tier2_s = 0.0
         if self.tier2 is not None:

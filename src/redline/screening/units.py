@@ -79,7 +79,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -88,8 +88,8 @@ from redline.domain import Message, ToolSpec
 from redline.errors import ClassifierError
 from redline.screening.conversation import normalize, record_lines, split_records
 from redline.screening.embedder import StaticEmbedder
-from redline.screening.factors import FACTORS
-from redline.screening.features import FeatureVector, counts_of, hashed_ids
+from redline.screening.factors import FACTORS, factor_hits
+from redline.screening.features import FeatureVector, counts_of, hashed_ids, non_ascii_count
 from redline.screening.lru import LRU
 
 __all__ = [
@@ -371,7 +371,7 @@ class UnitFeaturizer:
                     n_records=n_records,
                     signals=signals,
                     views=views,
-                    n_non_ascii=sum(1 for ch in head if ord(ch) > 127) if not head.isascii() else 0,
+                    n_non_ascii=non_ascii_count(head),
                     chars=len(full),
                 )
             )
@@ -479,6 +479,7 @@ class Segmented:
     atoms: list[AtomStats]  # distinct atoms
     units: list[Unit]
     total_counts: IntArray
+    keys: list[str] = field(default_factory=list)  # per distinct atom, the text it was cut as
     _sentences: list[tuple[int, int, int, str]] | None = None  # (hits, order, atom, sentence)
 
     def unit_atoms(self, unit: Unit) -> list[AtomStats]:
@@ -486,6 +487,11 @@ class Segmented:
 
     def unit_atom_ids(self, unit: Unit) -> list[int]:
         return self.part_atoms[unit.part][unit.start : unit.stop]
+
+    def unit_key(self, unit: Unit) -> tuple[str, ...]:
+        """The texts of a unit's atoms: with :meth:`rest_presence`, all its features
+        depend on (so a unit scored once is not scored again, in any conversation)."""
+        return tuple(self.keys[a] for a in self.unit_atom_ids(unit))
 
     def rest_presence(self, unit: Unit) -> FloatArray:
         """1.0 for each exculpatory factor (:data:`EXCULPATORY`) that matches somewhere
@@ -530,7 +536,7 @@ class Segmented:
                 clipped = sentence.strip()[:_SENTENCE_CHARS]
                 if not clipped:
                     continue
-                hits = sum(len(f.pattern.findall(clipped)) for f in FACTORS)
+                hits = factor_hits(clipped)
                 if hits:
                     found.append((-hits, order, a, clipped))
                 order += 1
@@ -584,7 +590,12 @@ def segment(
             total += atoms[a].counts
     units = _units(parts, part_atoms, atoms)
     return Segmented(
-        parts=parts, part_atoms=part_atoms, atoms=atoms, units=units, total_counts=total
+        parts=parts,
+        part_atoms=part_atoms,
+        atoms=atoms,
+        units=units,
+        total_counts=total,
+        keys=texts,
     )
 
 

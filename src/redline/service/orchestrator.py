@@ -43,7 +43,15 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Coroutine,
+    Iterable,
+    Mapping,
+    Sequence,
+)
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
@@ -157,6 +165,19 @@ class RequestContext:
     declared: Declared = field(default_factory=Declared)
 
 
+class _Pending:
+    """An audit event of this request not appended yet (taken once)."""
+
+    __slots__ = ("_event",)
+
+    def __init__(self, event: Callable[[], Coroutine[None, None, None]]) -> None:
+        self._event: Callable[[], Coroutine[None, None, None]] | None = event
+
+    def take(self) -> Callable[[], Coroutine[None, None, None]] | None:
+        event, self._event = self._event, None
+        return event
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class _Answering:
     """What output screening needs to know about the request being answered."""
@@ -168,6 +189,7 @@ class _Answering:
     label: Label
     ceiling: RouteCeiling
     released: frozenset[str] = frozenset()
+    pending: _Pending | None = None  # the request decision, when it goes with the next event
 
 
 class Orchestrator:
@@ -249,16 +271,25 @@ class Orchestrator:
             )
             _annotate(span, decision)
         self._metrics.decision("request", decision.action.value, decision.categories)
-        recorded = self._record_request(principal, request, ctx, decision, screened, label, facts)
+
+        # The decision may be recorded later, with the response decision: its span still
+        # belongs under the request's root, beside the other steps.
+        trace_parent = self._tracing.context()
+
+        def recorded() -> Coroutine[None, None, None]:
+            return self._record_request(
+                principal, request, ctx, decision, screened, label, facts, trace_parent
+            )
+
         if facts.problems:  # decide() blocked it; the refusal names the authority problem
-            await recorded
+            await recorded()
             raise AuthorityInvalid(
                 "a cited authority is not confirmed by the authority register: "
                 + "; ".join(facts.problems),
                 problems=facts.problems,
             )
         if decision.action is not Action.ALLOW:
-            await recorded
+            await recorded()
             if decision.action is Action.BLOCK and not ctx.contest_block:
                 return Refused(decision=decision)
             return await self._hold(principal, request, ctx, decision, label, policy, now)
@@ -269,10 +300,23 @@ class Orchestrator:
             policy=policy,
             label=label,
             ceiling=ceiling,
+            pending=None if request.stream else _Pending(recorded),
         )
-        # Allowed: the decision's commit overlaps the upstream call, and nothing reaches the
-        # client until it is durable (a failed commit raises here and the answer is dropped).
-        commit = asyncio.ensure_future(recorded)
+        if answering.pending is not None:
+            # Allowed, answered whole: the request decision is appended together with the
+            # next event of this request (the response decision, or an access decision),
+            # so both land in one commit; nothing reaches the client before it is durable.
+            try:
+                outcome = await self._forward(answering, route)
+            except BaseException:
+                await _settle(asyncio.ensure_future(self._flush(answering)))
+                raise
+            await self._flush(answering)
+            return outcome
+        # Allowed, streamed: the decision's commit overlaps the upstream call, and nothing
+        # reaches the client until it is durable (a failed commit raises here and the answer
+        # is dropped).
+        commit = asyncio.ensure_future(recorded())
         try:
             outcome = await self._forward(answering, route)
         except BaseException:
@@ -308,6 +352,22 @@ class Orchestrator:
             persons=persons,
             cover=monitors.selector_digests,
         )
+
+    async def _flush(self, answering: _Answering) -> None:
+        """Append the request's deferred audit event, if it has not been appended yet."""
+        if answering.pending is not None and (event := answering.pending.take()) is not None:
+            await event()
+
+    async def _with_pending(
+        self, answering: _Answering, event: Callable[[], Coroutine[None, None, None]]
+    ) -> None:
+        """Append ``event`` after the request's deferred event (if any) in the same commit:
+        both are queued before the audit writer runs, and both must be durable."""
+        first = answering.pending.take() if answering.pending is not None else None
+        if first is None:
+            await event()
+            return
+        await asyncio.gather(first(), event())
 
     async def _admit(
         self, principal: Principal, request: ChatRequest, policy: Policy, ctx: RequestContext
@@ -396,19 +456,26 @@ class Orchestrator:
         try:
             found = await _extract(texts)
         except MarkingError as exc:
-            await self._record_access(
-                answering.principal, ctx, "", allowed=False, reason=f"bad marking in output: {exc}"
+            reason = f"bad marking in output: {exc}"
+            await self._with_pending(
+                answering,
+                lambda: self._record_access(
+                    answering.principal, ctx, "", allowed=False, reason=reason
+                ),
             )
             raise OutputWithheld(f"the answer carries an unreadable marking: {exc}") from None
         label = join(answering.label, found)
         result = check_access(answering.principal, label, answering.ceiling)
         if not result.allowed:
-            await self._record_access(
-                answering.principal,
-                ctx,
-                label.banner(),
-                allowed=False,
-                reason=f"output withheld: {result.message}",
+            await self._with_pending(
+                answering,
+                lambda: self._record_access(
+                    answering.principal,
+                    ctx,
+                    label.banner(),
+                    allowed=False,
+                    reason=f"output withheld: {result.message}",
+                ),
             )
             raise OutputWithheld(
                 f"the answer is marked above what may be returned ({result.message})"
@@ -484,19 +551,21 @@ class Orchestrator:
         )
         if final or decision.action is not Action.ALLOW:
             self._metrics.decision("response", decision.action.value, decision.categories)
-            await self._audit.record(
-                "response_decision",
-                {
-                    **_decision_payload(decision),
-                    "principal": principal.id,
-                    "tenant": principal.tenant,
-                    "model": request.model,
-                    "output_digest": self.digest(_output_bytes(output)),
-                    "complete": final,
-                    "released_categories": list[JSONValue](sorted(answering.released)),
-                    **_declared_payload(answering.ctx.declared),
-                },
-                request_id=answering.ctx.request_id,
+            payload: dict[str, JSONValue] = {
+                **_decision_payload(decision),
+                "principal": principal.id,
+                "tenant": principal.tenant,
+                "model": request.model,
+                "output_digest": self.digest(_output_bytes(output)),
+                "complete": final,
+                "released_categories": list[JSONValue](sorted(answering.released)),
+                **_declared_payload(answering.ctx.declared),
+            }
+            await self._with_pending(
+                answering,
+                lambda: self._audit.record(
+                    "response_decision", payload, request_id=answering.ctx.request_id
+                ),
             )
         return decision
 
@@ -628,8 +697,9 @@ class Orchestrator:
         screened: ScreenResult,
         label: Label,
         facts: OversightFacts,
+        trace_parent: Context | None = None,
     ) -> None:
-        with self._tracing.span("audit"):
+        with self._tracing.span("audit", parent=trace_parent):
             await self._record_request_now(
                 principal, request, ctx, decision, screened, label, facts
             )

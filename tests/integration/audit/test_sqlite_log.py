@@ -169,3 +169,27 @@ async def test_checkpoint_without_key_is_refused(sqlite_store: SqliteLogStore) -
     with pytest.raises(AuditError, match="no signed checkpoint covers"):
         await log.receipt(0)
     await log.close()
+
+
+async def test_events_queued_together_share_one_commit(
+    sqlite_store: SqliteLogStore, signer: NoteSigner
+) -> None:
+    """A request's decision and its response decision, appended together by the
+    orchestrator, are made durable by one commit, in the order they were appended."""
+    log = await AuditLog.open(sqlite_store, signer, config=FAST)
+    commits: list[int] = []
+    integrate = sqlite_store.integrate
+
+    def counting(batch: Batch) -> None:
+        commits.append(len(batch.entries))
+        integrate(batch)
+
+    sqlite_store.integrate = counting  # type: ignore[method-assign]
+    for n in range(3):
+        first, second = await asyncio.gather(
+            log.append("request_decision", {"n": n}, request_id=f"req-{n}"),
+            log.append("response_decision", {"n": n}, request_id=f"req-{n}"),
+        )
+        assert second.index == first.index + 1
+    assert commits == [2, 2, 2]
+    await log.close()

@@ -19,6 +19,7 @@ from redline.errors import (
     MarkingError,
     OutputBlocked,
     OutputWithheld,
+    UpstreamUnavailable,
 )
 from redline.killswitch.service import HaltService
 from redline.markings import parse_marking
@@ -141,8 +142,23 @@ async def test_allowed_request_is_forwarded_under_the_upstream_model_name(world:
     assert body["model"] == "up-m"
     assert b"echo: " + BENIGN.encode() in outcome.body
     assert outcome.label == "UNCLASSIFIED"
-    # The request decision's commit overlaps the upstream call: both land, in either order.
-    assert sorted(world.audit.types()) == ["request_decision", "response_decision"]
+    # Answered whole: the request decision goes with the response decision (one commit).
+    assert world.audit.types() == ["request_decision", "response_decision"]
+
+
+async def test_request_decision_is_recorded_when_the_upstream_fails(world: World) -> None:
+    world.upstream.broken = True
+    with pytest.raises(UpstreamUnavailable):
+        await handle(world, BENIGN)
+    assert world.audit.types() == ["request_decision"]
+
+
+async def test_streamed_request_records_its_decision_before_the_answer(world: World) -> None:
+    outcome = await handle(world, BENIGN, stream=True)
+    assert isinstance(outcome, Streaming)
+    assert world.audit.types() == ["request_decision"]
+    assert [e async for e in outcome.events]
+    assert world.audit.types() == ["request_decision", "response_decision"]
 
 
 async def test_red_line_request_is_refused_before_the_upstream(world: World) -> None:
