@@ -347,17 +347,12 @@ class UnitFeaturizer:
             prepared.append((full, instruction, n_records, normalized.signals, views[1:]))
         ids_list = self.embedder.token_ids([p[1] for p in prepared])
         ml_sums = self._multilingual_sums([p[1] for p in prepared])
-        table = self.embedder.table
         out: list[AtomStats] = []
         for (full, instruction, n_records, signals, views), ids, ml_sum in zip(
             prepared, ids_list, ml_sums, strict=True
         ):
             content = ids[ids >= self.embedder.special] if ids.size else ids
-            emb_sum = (
-                table[content].sum(axis=0, dtype=np.float32)
-                if content.size
-                else np.zeros(self.embedder.dims, dtype=np.float32)
-            )
+            emb_sum = self.embedder.rows_sum(content)
             head = full[:4096]
             out.append(
                 AtomStats(
@@ -385,11 +380,7 @@ class UnitFeaturizer:
         out: list[FloatArray | None] = []
         for ids in ml.token_ids(texts):
             content = ids[ids >= ml.special] if ids.size else ids
-            out.append(
-                ml.table[content].sum(axis=0, dtype=np.float32)
-                if content.size
-                else np.zeros(ml.dims, dtype=np.float32)
-            )
+            out.append(ml.rows_sum(content))
         return out
 
     def features(self, atoms: Sequence[AtomStats], rest: FloatArray) -> FeatureVector:
