@@ -26,7 +26,7 @@ from redline.errors import AuditStoreError
 
 from .store import Batch, PendingEvent
 
-__all__ = ["PostgresLogStore"]
+__all__ = ["PostgresLogStore", "audit_ddl"]
 
 _SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 _DDL = """
@@ -52,14 +52,26 @@ CREATE TRIGGER leaves_append_only BEFORE UPDATE OR DELETE ON {s}.leaves
 """
 
 
-class PostgresLogStore:
-    """A :class:`~redline.audit.store.SharedLogStore` in one PostgreSQL schema."""
+def audit_ddl(schema: str) -> str:
+    """The statements that create the log's tables in ``schema`` (idempotent)."""
+    if not _SCHEMA_NAME.fullmatch(schema):
+        raise AuditStoreError(f"invalid schema name {schema!r}")
+    return _DDL.replace("{s}", schema)
 
-    def __init__(self, url: str, *, schema: str = "redline_audit") -> None:
+
+class PostgresLogStore:
+    """A :class:`~redline.audit.store.SharedLogStore` in one PostgreSQL schema.
+
+    With ``create=False`` (a fleet replica) :meth:`open` creates nothing: the schema is made
+    by ``redline db upgrade`` and a missing one is an error.
+    """
+
+    def __init__(self, url: str, *, schema: str = "redline_audit", create: bool = True) -> None:
         if not _SCHEMA_NAME.fullmatch(schema):
             raise AuditStoreError(f"invalid schema name {schema!r}")
         self.url = url
         self.schema = schema
+        self.create = create
         self._lock_key = int.from_bytes(
             hashlib.sha256(schema.encode()).digest()[:8], "big", signed=True
         )
@@ -88,6 +100,8 @@ class PostgresLogStore:
         """Create the schema if needed; return the committed size."""
         with self._errors():
             db = self._db()
+            if not self.create:
+                return self.size()
             with db.transaction():
                 db.execute("SELECT pg_advisory_xact_lock(%s)", (self._lock_key ^ 1,))
                 db.execute(self._q(_DDL).encode())

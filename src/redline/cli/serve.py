@@ -154,8 +154,15 @@ def _announce(settings: Settings) -> None:
 
 
 def _bootstrap_key(settings: Settings) -> None:
-    """On a key store without any key, issue one so the first run is usable at once."""
+    """On a key store without any key, issue one so the first run is usable at once.
+
+    Not on a fleet: replicas starting together would each issue one; the operator creates
+    the fleet's keys with ``redline keys create`` (it uses ``REDLINE_DATABASE_URL``).
+    """
     from redline.store.keys import SqliteKeyStore
+
+    if settings.database_url:
+        return
 
     store = SqliteKeyStore(settings.data_dir / "keys.db")
     try:
