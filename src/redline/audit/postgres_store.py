@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import socket
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
@@ -26,7 +27,7 @@ from redline.errors import AuditStoreError
 
 from .store import Batch, PendingEvent
 
-__all__ = ["PostgresLogStore", "audit_ddl"]
+__all__ = ["PostgresLogStore", "audit_ddl", "sequencer_name"]
 
 _SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 _DDL = """
@@ -57,6 +58,11 @@ def audit_ddl(schema: str) -> str:
     if not _SCHEMA_NAME.fullmatch(schema):
         raise AuditStoreError(f"invalid schema name {schema!r}")
     return _DDL.replace("{s}", schema)
+
+
+def sequencer_name() -> str:
+    """How this process's sequencer session names itself in ``pg_stat_activity``."""
+    return f"redline-sequencer {socket.gethostname()}:{os.getpid()}"
 
 
 class PostgresLogStore:
@@ -294,7 +300,9 @@ class PostgresLogStore:
             if self._lock_conn is not None and not self._lock_conn.closed:
                 self._lock_conn.execute("SELECT 1")  # still alive => still holding the lock
                 return True
-            self._lock_conn = psycopg.connect(self.url, autocommit=True)
+            self._lock_conn = psycopg.connect(
+                self.url, autocommit=True, application_name=sequencer_name()
+            )
             row = self._lock_conn.execute(
                 "SELECT pg_try_advisory_lock(%s)", (self._lock_key,)
             ).fetchone()
@@ -305,6 +313,27 @@ class PostgresLogStore:
             self._drop_lock()
             return False
         return True
+
+    def sequencer(self) -> str | None:
+        """The ``application_name`` of the session holding the sequencer lock, if any
+        (``redline-sequencer <host>:<pid>``: which replica sequences now)."""
+        unsigned = self._lock_key & 0xFFFFFFFFFFFFFFFF
+        with self._errors():
+            rows = (
+                self._db()
+                .execute(
+                    "SELECT l.classid::bigint, l.objid::bigint, a.application_name"
+                    " FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
+                    " WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1"
+                    " AND l.database = (SELECT oid FROM pg_database"
+                    " WHERE datname = current_database())"
+                )
+                .fetchall()
+            )
+        for classid, objid, name in rows:
+            if (int(str(classid)) << 32) | int(str(objid)) == unsigned:
+                return str(name)
+        return None
 
     def _drop_lock(self) -> None:
         if self._lock_conn is not None:
