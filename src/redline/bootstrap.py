@@ -303,9 +303,13 @@ async def _join(stack: AsyncExitStack, url: str, policy: PolicyRuntime) -> None:
     and leave on shutdown."""
     register = ReplicaRegister(url)
     current = policy.current
-    await asyncio.to_thread(
-        register.join, floor_sha256=current.floor_sha256, policy_sha256=current.sha256
-    )
+    try:
+        await asyncio.to_thread(
+            register.join, floor_sha256=current.floor_sha256, policy_sha256=current.sha256
+        )
+    except BaseException:
+        register.close()
+        raise
 
     async def beat() -> None:
         while True:

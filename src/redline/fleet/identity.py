@@ -257,6 +257,12 @@ class ReplicaRegister:
                 self._conn = None
             raise StoreError(f"replica heartbeat failed: {exc}") from exc
 
+    def close(self) -> None:
+        """Close the connection (the row, if any, ages out)."""
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
     def leave(self) -> None:
         """Remove this replica's row (clean shutdown) and close the connection."""
         try:
