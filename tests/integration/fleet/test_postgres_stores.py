@@ -25,7 +25,8 @@ async def test_keys_are_shared_and_revocation_is_seen_by_every_store(fleet_url: 
         assert two.revoke(issued.key.key_id)
         assert not one.revoke(issued.key.key_id)
         again = one.get(issued.key.key_id)
-        assert again is not None and again.revoked_at is not None
+        assert again is not None
+        assert again.revoked_at is not None
         assert await one.lookup("nope") is None
     finally:
         one.close()
@@ -64,7 +65,8 @@ async def test_a_held_item_is_decided_once_across_replicas(fleet_url: str) -> No
         assert len(winners) == 1
         assert all(isinstance(r, InvalidTransition) for r in results if r not in winners)
         stored = await queues[2].get(item.id)
-        assert stored is not None and stored.state is not ReviewState.PENDING
+        assert stored is not None
+        assert stored.state is not ReviewState.PENDING
         assert await queues[1].pending() == []
     finally:
         for queue in queues:

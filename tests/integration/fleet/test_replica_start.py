@@ -110,7 +110,7 @@ async def test_a_replica_with_another_policy_than_the_live_ones_is_refused(
     first = fleet_settings(fleet_url, replica_dir(tmp_path, "r1"))
     async with asynccontextmanager(open_services)(first, sighup=False):
         other = fleet_settings(fleet_url, replica_dir(tmp_path, "r2"), policy_overlay=overlay)
-        with pytest.raises(ConfigError, match="policy digest .* differs from the fleet's"):
+        with pytest.raises(ConfigError, match=r"policy digest .* differs from the fleet's"):
             await start(other)
         await start(fleet_settings(fleet_url, replica_dir(tmp_path, "r3")))  # same: joins
     # Once no replica is live, a replica with the new policy sets the fleet's policy.
@@ -121,7 +121,7 @@ def test_a_replica_with_another_floor_is_refused(fleet_url: str) -> None:
     live, other = ReplicaRegister(fleet_url), ReplicaRegister(fleet_url)
     live.join(floor_sha256="a" * 64, policy_sha256="p" * 64)
     try:
-        with pytest.raises(ConfigError, match="policy floor .* differs from the fleet's"):
+        with pytest.raises(ConfigError, match=r"policy floor .* differs from the fleet's"):
             other.join(floor_sha256="b" * 64, policy_sha256="p" * 64)
     finally:
         other.close()
