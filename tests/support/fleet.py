@@ -76,6 +76,7 @@ class Fleet:
     redis_url: str = REDIS_URL
     replicas: dict[str, Replica] = field(default_factory=dict)
     fleet_id: str = ""
+    log_level: str = "info"
 
     @property
     def secrets_dir(self) -> Path:
@@ -86,7 +87,7 @@ class Fleet:
             REDLINE_DATA_DIR=str(data_dir or self.secrets_dir),
             REDLINE_DATABASE_URL=self.database_url,
             REDLINE_REDIS_URL=self.redis_url,
-            REDLINE_LOG_LEVEL="info",
+            REDLINE_LOG_LEVEL=self.log_level,
             **extra,
         )
 
@@ -185,10 +186,10 @@ class Fleet:
 
 
 @contextlib.contextmanager
-def running_fleet(root: Path) -> Iterator[Fleet]:
+def running_fleet(root: Path, *, log_level: str = "info") -> Iterator[Fleet]:
     """A fleet on a fresh database (schema upgraded); replicas stopped afterwards."""
     with fresh_database() as url:
-        fleet = Fleet(root=root, database_url=url)
+        fleet = Fleet(root=root, database_url=url, log_level=log_level)
         fleet.upgrade()
         try:
             yield fleet
@@ -212,6 +213,7 @@ def haproxy(backends: dict[str, str], root: Path) -> Iterator[str]:
         f" cookie {name}"
         for name, url in backends.items()
     )
+    root.mkdir(parents=True, exist_ok=True)
     config = root / "haproxy.cfg"
     config.write_text(
         f"""global
