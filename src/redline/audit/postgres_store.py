@@ -83,6 +83,7 @@ class PostgresLogStore:
         )
         self._conn: psycopg.Connection[tuple[object, ...]] | None = None
         self._lock_conn: psycopg.Connection[tuple[object, ...]] | None = None
+        self._holding = False
 
     @contextmanager
     def _errors(self) -> Iterator[None]:
@@ -295,24 +296,28 @@ class PostgresLogStore:
         return {int(str(r[0])): (int(str(r[1])), bytes(r[2])) for r in rows}  # type: ignore[call-overload]
 
     def acquire_sequencer(self) -> bool:
-        """Hold the advisory lock on a dedicated session; ``False`` if another has it."""
+        """Hold the advisory lock on a dedicated session; ``False`` if another has it.
+
+        The session is kept while waiting, so a follower asks again on the same connection
+        (no connection per attempt); losing the session loses the lock.
+        """
         try:
-            if self._lock_conn is not None and not self._lock_conn.closed:
+            if self._lock_conn is None or self._lock_conn.closed:
+                self._holding = False
+                self._lock_conn = psycopg.connect(
+                    self.url, autocommit=True, application_name=sequencer_name()
+                )
+            if self._holding:
                 self._lock_conn.execute("SELECT 1")  # still alive => still holding the lock
                 return True
-            self._lock_conn = psycopg.connect(
-                self.url, autocommit=True, application_name=sequencer_name()
-            )
             row = self._lock_conn.execute(
                 "SELECT pg_try_advisory_lock(%s)", (self._lock_key,)
             ).fetchone()
         except psycopg.Error:
             self._drop_lock()
             return False
-        if row is None or row[0] is not True:
-            self._drop_lock()
-            return False
-        return True
+        self._holding = row is not None and row[0] is True
+        return self._holding
 
     def sequencer(self) -> str | None:
         """The ``application_name`` of the session holding the sequencer lock, if any
@@ -336,6 +341,7 @@ class PostgresLogStore:
         return None
 
     def _drop_lock(self) -> None:
+        self._holding = False
         if self._lock_conn is not None:
             self._lock_conn.close()
             self._lock_conn = None
