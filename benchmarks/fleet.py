@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from _util import RawClient, percentile, write_section
 from tests.support.fleet import Fleet, haproxy, running_fleet
+from tests.support.servers import redline_serve_process, subprocess_env
 
 BODY = (
     b'{"model":"redline-echo","messages":[{"role":"user","content":'
@@ -92,6 +93,25 @@ def throughput(
     }
 
 
+def embedded(key_dir: Path, seconds: float, concurrency: int, root: Path) -> dict[str, float]:
+    """The same load on one embedded process (SQLite, no fleet) behind the same HAProxy."""
+    env = subprocess_env(REDLINE_DATA_DIR=str(key_dir), REDLINE_LOG_LEVEL="warning")
+    with redline_serve_process(env) as served:
+        found = [line for line in served.startup_output.splitlines() if "rl_" in line]
+        key = found[0].strip()
+        with haproxy({"embedded": served.url}, root / "lb-embedded") as lb:
+            asyncio.run(run_load(lb, key, 2.0, concurrency))
+            ok, failed, lat = asyncio.run(run_load(lb, key, seconds, concurrency))
+    return {
+        "replicas": 0,
+        "rps": ok / seconds,
+        "failed": failed,
+        "p50": percentile(lat, 50) * 1000,
+        "p99": percentile(lat, 99) * 1000,
+        "entries_per_s": 2 * ok / seconds,
+    }
+
+
 def failover(fleet: Fleet, key: str, root: Path, round_no: int) -> dict[str, float]:
     """Kill the sequencer under light load; time until another replica holds the lock and
     until the log grows again."""
@@ -147,7 +167,8 @@ def main() -> None:
         key = fleet.key("bench")
         for i in range(3):
             fleet.start(f"r{i}")
-        rows = [throughput(fleet, key, n, args.seconds, args.concurrency, root) for n in (1, 2, 3)]
+        rows = [embedded(root / "embedded", args.seconds, args.concurrency, root)]
+        rows += [throughput(fleet, key, n, args.seconds, args.concurrency, root) for n in (1, 2, 3)]
         for row in rows:
             print(row, flush=True)
         rounds = [failover(fleet, key, root, i) for i in range(args.failovers)]
@@ -155,7 +176,7 @@ def main() -> None:
             print(one, flush=True)
     cores = os.cpu_count()
     table = "\n".join(
-        f"| {int(r['replicas'])} | {r['rps']:,.0f} | {r['p50']:.1f} / {r['p99']:.1f} | "
+        f"| {int(r['replicas']) or 'embedded (SQLite, no fleet)'} | {r['rps']:,.0f} | {r['p50']:.1f} / {r['p99']:.1f} | "
         f"{r['entries_per_s']:,.0f} | {int(r['failed'])} |"
         for r in rows
     )

@@ -227,7 +227,9 @@ def test_fleet_behind_haproxy_survives_the_sequencer_being_killed(tmp_path: Path
         assert verified.returncode == 0, verified.stdout + verified.stderr
 
         size = int((export / "checkpoint").read_text().splitlines()[1])
-        records = [decode_record(e) for e in entries_of_export(export, size)]
+        entries = entries_of_export(export, size)
+        assert len(set(entries)) == len(entries) == size  # no entry integrated twice
+        records = [decode_record(e) for e in entries]
         decisions = Counter(
             str(r.payload.get("request_id"))
             for r in records
