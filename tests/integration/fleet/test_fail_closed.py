@@ -34,10 +34,7 @@ def logged_request_ids(url: str) -> list[str]:
 
     with psycopg.connect(url) as db:
         rows = db.execute("SELECT entry FROM redline_audit.leaves ORDER BY idx").fetchall()
-    return [
-        str(decode_record(bytes(r[0])).payload.get("request_id"))  # type: ignore[call-overload]
-        for r in rows
-    ]
+    return [str(decode_record(bytes(r[0])).payload.get("request_id")) for r in rows]
 
 
 async def test_database_outage_refuses_then_recovers(fleet_url: str, tmp_path: Path) -> None:
