@@ -59,6 +59,7 @@ FLEET_FILES: dict[str, str] = {
 LIVE_S = 10
 """A replica not seen for this long is not live (it heartbeats every :data:`BEAT_S`)."""
 BEAT_S = 2.0
+_FORGET_S = 24 * 3600  # rows of replicas gone this long are removed when another joins
 _JOIN_LOCK = 0x7265646C696E6502
 
 Conn = psycopg.Connection[tuple[object, ...]]
@@ -211,6 +212,11 @@ class ReplicaRegister:
         try:
             with db.transaction():
                 db.execute("SELECT pg_advisory_xact_lock(%s)", (_JOIN_LOCK,))
+                db.execute(
+                    "DELETE FROM redline.replicas"
+                    " WHERE seen_at < now() - make_interval(secs => %s)",
+                    (_FORGET_S,),
+                )
                 rows = db.execute(
                     "SELECT replica_id, floor_sha256, policy_sha256 FROM redline.replicas "
                     "WHERE seen_at > now() - make_interval(secs => %s)",
