@@ -36,6 +36,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 
@@ -161,8 +162,9 @@ async def open_services(
         policy = await PolicyRuntime.open(sources, audit)
         if sighup:
             stack.callback(install_sighup_reload(policy))
-        if fleet and settings.database_url:
+        if fleet and settings.database_url and settings.redis_url:
             await _join(stack, settings.database_url, policy)
+            await _share_reloads(stack, settings.redis_url, fleet, policy)
         screener = Screener(judge_upstream=lambda model: router.resolve(model).upstream)
         stack.callback(screener.close)
         screener.prepare(policy.current)  # fail to start on broken artifacts
@@ -329,6 +331,37 @@ async def _join(stack: AsyncExitStack, url: str, policy: PolicyRuntime) -> None:
         with contextlib.suppress(asyncio.CancelledError):
             await task
         await asyncio.to_thread(register.leave)
+
+    stack.push_async_callback(stop)
+
+
+async def _share_reloads(
+    stack: AsyncExitStack, redis_url: str, fleet: FleetIdentity, policy: PolicyRuntime
+) -> None:
+    """A reload asked of one replica (admin API, SIGHUP) makes every replica re-read its
+    policy files: announced on Redis, on the fleet's policy channel, with this replica's
+    token so that it ignores its own announcement. Best effort: a replica that misses one
+    keeps its policy, and ``redline doctor`` shows the disagreement."""
+    channel = RedisHaltChannel(redis_url, channel=f"redline:policy:{fleet.fleet_id}", what="policy")
+    token = secrets.randbits(62)
+
+    async def announce() -> None:
+        await channel.publish(token)
+
+    async def on_announcement(sender: int) -> None:
+        if sender != token:
+            result = await policy.reload(by="fleet", trigger="fleet")
+            if not result.ok:
+                logger.warning("fleet policy reload rejected here: %s", result.error)
+
+    policy.announce_with(announce)
+    task = asyncio.create_task(channel.listen(on_announcement))
+
+    async def stop() -> None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await channel.aclose()
 
     stack.push_async_callback(stop)
 

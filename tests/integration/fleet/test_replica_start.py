@@ -139,3 +139,26 @@ async def test_keys_reviews_and_audit_are_the_fleets(fleet_url: str, tmp_path: P
         "monitor-salt.key",
         "review-body.key",
     ]
+
+
+async def test_a_reload_on_one_replica_reloads_every_replica(
+    fleet_url: str, tmp_path: Path
+) -> None:
+    overlay = tmp_path / "overlay.toml"
+    overlay.write_text("schema_version = 1\n")
+    open_replica = asynccontextmanager(open_services)
+    one = fleet_settings(fleet_url, replica_dir(tmp_path, "r1"), policy_overlay=overlay)
+    two = fleet_settings(fleet_url, replica_dir(tmp_path, "r2"), policy_overlay=overlay)
+    async with open_replica(one, sighup=False) as first, open_replica(two, sighup=False) as second:
+        before = second.control.policy.current.sha256
+        assert first.control.policy.current.sha256 == before
+        overlay.write_text(TIGHTER)  # the operator updates the files on every host
+        result = await first.control.policy.reload(by="key:admin", trigger="admin")
+        assert result.ok
+        after = first.control.policy.current.sha256
+        assert after != before
+        for _ in range(300):
+            if second.control.policy.current.sha256 == after:
+                break
+            await asyncio.sleep(0.05)
+        assert second.control.policy.current.sha256 == after
