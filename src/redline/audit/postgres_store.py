@@ -18,14 +18,15 @@ import hashlib
 import os
 import re
 import socket
-from collections.abc import Iterator, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
 import psycopg
 
 from redline.errors import AuditStoreError
 
-from .store import Batch, PendingEvent
+from .store import Batch, PendingEvent, Wake
 
 __all__ = ["PostgresLogStore", "audit_ddl", "sequencer_name"]
 
@@ -174,6 +175,7 @@ class PostgresLogStore:
                 cur.execute(
                     self._q("UPDATE {s}.state SET size = %s WHERE id = 0"), (first + count,)
                 )
+                cur.execute("SELECT pg_notify(%s, '')", (self._channel(Wake.INTEGRATED),))
 
     def _bytes_rows(self, sql: str, params: Sequence[object]) -> list[bytes]:
         with self._errors():
@@ -258,7 +260,33 @@ class PostgresLogStore:
                 ) as copy:
                     for pid, (entry, request_id) in zip(ids, items, strict=True):
                         copy.write_row((pid, entry, request_id))
+                cur.execute("SELECT pg_notify(%s, '')", (self._channel(Wake.QUEUED),))
         return ids
+
+    def _channel(self, wake: Wake) -> str:
+        return f"{self.schema}_{wake.value}"
+
+    def listen(self, on_wake: Callable[[Wake], None], stop: threading.Event) -> None:
+        """Deliver ``NOTIFY``s on the log's channels until ``stop`` is set (reconnecting).
+
+        Enqueue and integrate transactions notify on commit, so the sequencer starts on a
+        batch, and appenders learn their entries are in the tree, without waiting for
+        their next poll.
+        """
+        channels = {self._channel(w): w for w in Wake}
+        while not stop.is_set():
+            try:
+                with psycopg.connect(self.url, autocommit=True) as conn:
+                    for channel in channels:
+                        conn.execute(f'LISTEN "{channel}"'.encode())
+                    on_wake(Wake.QUEUED)  # anything queued while we were not listening
+                    while not stop.is_set():
+                        for note in conn.notifies(timeout=0.5):
+                            wake = channels.get(note.channel)
+                            if wake is not None:
+                                on_wake(wake)
+            except psycopg.Error:
+                stop.wait(1.0)
 
     def pending(self, limit: int) -> list[PendingEvent]:
         """The oldest queued events."""

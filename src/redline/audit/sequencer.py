@@ -51,6 +51,11 @@ class Sequencer:
         self._stale = True
         self._leader = False
 
+    @property
+    def leader(self) -> bool:
+        """Shared stores: whether this instance held the sequencer lock at its last try."""
+        return self._leader
+
     def start(self) -> None:
         """Open the store, load the frontier and check it against the last checkpoint."""
         size = self.store.open()
