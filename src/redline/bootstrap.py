@@ -270,6 +270,7 @@ async def check_fleet(settings: Settings) -> FleetIdentity | None:
         ConfigError: unknown schema version, no fleet identity, this replica's secrets differ.
         StoreError: PostgreSQL or Redis cannot be reached.
     """
+    settings.validate()  # also when built in code: both URLs or neither
     url = settings.database_url
     if url is None or settings.redis_url is None:
         return None
