@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 from pathlib import Path
 
@@ -83,3 +85,57 @@ def test_emergency_halt_through_the_store_reaches_a_fleet_replica(tmp_path: Path
         assert answer.json()["error"]["code"] == "redline_halted"
         doctor = redline_cli("doctor", env=env)
         assert "halts: in force: all (store drill)" in doctor.stdout
+
+
+def test_workers_are_replicas_of_the_fleet_and_a_killed_one_is_replaced(tmp_path: Path) -> None:
+    from redline.fleet.identity import list_replicas
+
+    embedded = redline_cli(
+        "serve",
+        "--workers",
+        "2",
+        "--port",
+        "0",
+        env=subprocess_env(REDLINE_DATA_DIR=str(tmp_path / "e")),
+    )
+    assert embedded.returncode == 2
+    assert "--workers N runs N replicas of a fleet" in embedded.stderr
+
+    with running_fleet(tmp_path) as fleet:
+        user = fleet.key("acme")
+        supervisor = fleet.start("w", "--workers", "2")
+        assert "2 worker processes" in supervisor.log.read_text()
+
+        def live() -> set[int]:
+            return {r.pid for r in list_replicas(fleet.database_url) if r.live}
+
+        first = live()
+        assert len(first) == 2
+        assert supervisor.pid not in first
+        chat = {"model": "redline-echo", "messages": [{"role": "user", "content": "status"}]}
+        auth = {"authorization": f"Bearer {user}"}
+        for _ in range(6):
+            answer = httpx.post(supervisor.url + "/v1/chat/completions", json=chat, headers=auth)
+            assert answer.status_code == 200, answer.text
+
+        leader = fleet.sequencer_pid()
+        assert leader in first
+        os.kill(leader, signal.SIGKILL)
+        deadline = time.monotonic() + 60
+        while True:
+            now_live = {
+                r.pid for r in list_replicas(fleet.database_url) if r.live and r.pid != leader
+            }
+            holder = fleet.sequencer_pid()
+            if len(now_live) == 2 and holder in now_live:
+                break
+            assert time.monotonic() < deadline, (now_live, holder)
+            time.sleep(0.2)
+        assert "starting another" in supervisor.log.read_text()
+        answer = httpx.post(supervisor.url + "/v1/chat/completions", json=chat, headers=auth)
+        assert answer.status_code == 200, answer.text
+
+        supervisor.process.terminate()
+        assert supervisor.process.wait(timeout=60) == 0
+        fleet.replicas.clear()
+        assert {r.pid for r in list_replicas(fleet.database_url) if r.live} <= {leader}

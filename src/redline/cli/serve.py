@@ -58,6 +58,13 @@ def register(parser: argparse.ArgumentParser, name: str) -> None:
         default=None,
         help="port (default 8080; 0: the OS picks a free one, printed when serving)",
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="worker processes sharing the port, each a replica of the fleet "
+        "(needs REDLINE_DATABASE_URL and REDLINE_REDIS_URL; default 1)",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -65,15 +72,19 @@ _SWITCH_INTERVAL_S = 0.0005
 
 
 def run(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from redline.bootstrap import build_app
-    from redline.gateway.tls import server_config
     from redline.store.sqlite import create_private_dir
 
     if args.port is not None and not 0 <= args.port <= 65535:
         raise UsageError(f"--port must be in 0..65535 (0: any free port), got {args.port}")
+    if not 1 <= args.workers <= 64:
+        raise UsageError(f"--workers must be in 1..64, got {args.workers}")
     settings = load_settings(args, host=args.host, port=args.port or None)
+    if args.workers > 1 and not settings.database_url:
+        raise UsageError(
+            "--workers N runs N replicas of a fleet on one port: set REDLINE_DATABASE_URL and "
+            "REDLINE_REDIS_URL (after `redline db upgrade`); the embedded SQLite default "
+            "serves from one process"
+        )
     # Request log lines are JSON objects (see gateway/app.py); this prefix keeps them greppable.
     logging.basicConfig(
         level=settings.log_level.upper(),
@@ -99,7 +110,26 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         return _failed(f"cannot listen on {settings.host}:{port}: {exc.strerror or exc}")
     settings = dataclasses.replace(settings, port=listener.getsockname()[1])
-    watch = _StartupWatch(build_app(settings), on_started=lambda: _announce(settings))
+    if args.workers > 1:
+        from redline.cli.workers import supervise
+
+        return supervise(
+            args.workers,
+            listener,
+            serve=lambda started: _serve(settings, listener, started),
+            announce=lambda: _announce(settings, workers=args.workers),
+        )
+    return _serve(settings, listener, lambda: _announce(settings))
+
+
+def _serve(settings: Settings, listener: socket.socket, started: Callable[[], None]) -> int:
+    """Run the app on ``listener`` until shutdown; ``started`` once start-up succeeded."""
+    import uvicorn
+
+    from redline.bootstrap import build_app
+    from redline.gateway.tls import server_config
+
+    watch = _StartupWatch(build_app(settings), on_started=started)
     # uvicorn.run minus reload/workers, which Redline does not use; server_config carries
     # the TLS wiring (gateway/tls.py) so that tests run exactly what production runs.
     server = uvicorn.Server(server_config(watch, settings))
@@ -139,15 +169,16 @@ def _warn_if_shared(data_dir: Path) -> None:
         )
 
 
-def _announce(settings: Settings) -> None:
+def _announce(settings: Settings, *, workers: int = 1) -> None:
     """Start-up succeeded: issue the bootstrap key if needed, then say where we serve."""
     _bootstrap_key(settings)
     scheme = "https" if settings.tls else "http"
     mtls = " with client certificates" if settings.tls and settings.tls.client_ca else ""
     host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    processes = f", {workers} worker processes" if workers > 1 else ""
     print(
         f"redline: serving on {scheme}://{host}:{settings.port}{mtls} "
-        f"(data dir {settings.data_dir})",
+        f"(data dir {settings.data_dir}{processes})",
         file=sys.stderr,
         flush=True,
     )
