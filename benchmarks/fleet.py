@@ -167,18 +167,27 @@ def main() -> None:
         key = fleet.key("bench")
         for i in range(3):
             fleet.start(f"r{i}")
+        load_before = os.getloadavg()[0]
         rows = [embedded(root / "embedded", args.seconds, args.concurrency, root)]
         rows += [throughput(fleet, key, n, args.seconds, args.concurrency, root) for n in (1, 2, 3)]
-        for row in rows:
+        single = [embedded(root / "embedded-1", args.seconds / 2, 1, root)]
+        single += [throughput(fleet, key, n, args.seconds / 2, 1, root) for n in (1, 3)]
+        for row in rows + single:
             print(row, flush=True)
         rounds = [failover(fleet, key, root, i) for i in range(args.failovers)]
         for one in rounds:
             print(one, flush=True)
+        load_after = os.getloadavg()[0]
     cores = os.cpu_count()
     table = "\n".join(
         f"| {int(r['replicas']) or 'embedded (SQLite, no fleet)'} | {r['rps']:,.0f} | {r['p50']:.1f} / {r['p99']:.1f} | "
         f"{r['entries_per_s']:,.0f} | {int(r['failed'])} |"
         for r in rows
+    )
+    single_table = "\n".join(
+        f"| {int(r['replicas']) or 'embedded (SQLite, no fleet)'} | {r['p50']:.1f} / "
+        f"{r['p99']:.1f} | {r['rps']:,.0f} |"
+        for r in single
     )
     lock = sorted(r["lock_s"] * 1000 for r in rounds)
     grown = sorted(r["integrated_s"] * 1000 for r in rounds)
@@ -201,11 +210,23 @@ the killed replica fail at the client (HAProxy answers 502 or the connection dro
 of them was acknowledged, and queued entries of surviving replicas are integrated by the
 new sequencer.
 
-What {cores} cores allow: every replica, PostgreSQL, Redis, HAProxy and the load generator
-share the same {cores} cores, and one replica's safety stack already keeps about one core
-busy, so a second and third replica add processes competing for the same cores rather than
-capacity; the figures show the cost of coordination (one queue, one sequencer, shared
-halts and keys), not the scaling a fleet gets from one core set per replica.
+At concurrency 1 (one request at a time: what coordination costs a single request):
+
+| replicas | latency p50 / p99 (ms) | requests/s |
+| --- | --- | --- |
+{single_table}
+
+A fleet request waits for two audit entries (request and response decisions), each
+queued in one transaction, integrated by the sequencer in another and seen by its replica
+(woken by `NOTIFY`), where the embedded log commits once to a local file.
+
+What {cores} cores allow: at most {cores} processes run at once, and the replicas,
+PostgreSQL, Redis, HAProxy and the load generator all share them (one-minute load average
+{load_before:.1f} before and {load_after:.1f} after the run: other work was running on the
+same cores, so figures move between runs). A second replica can use the second core; a
+third only competes for the same two. These figures show what coordination costs (one
+queue, one sequencer, shared keys, reviews and halts), not how a fleet scales when each
+replica has cores of its own.
 """
     if args.no_write:
         print(markdown)
