@@ -265,8 +265,7 @@ class AuditLog:
         try:
             while True:
                 # Woken by the sequencer's notification; polling is the fallback.
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._integrated.wait(), self._config.poll_interval)
+                await _wait(self._integrated, self._config.poll_interval)
                 self._integrated.clear()
                 if not self._awaiting:
                     continue
@@ -302,8 +301,7 @@ class AuditLog:
             if moved == 0 and not self._seq.leader:  # a follower retries the lock
                 await asyncio.sleep(self._config.batch_window)
             elif moved == 0:  # the sequencer: woken by an enqueue's notification
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._queued.wait(), self._config.batch_window)
+                await _wait(self._queued, self._config.batch_window)
 
     async def _checkpointer(self) -> None:
         while True:
@@ -368,3 +366,15 @@ class AuditLog:
             await self._call(self._seq.store.close)
         finally:
             self._executor.shutdown(wait=True)
+
+
+async def _wait(event: asyncio.Event, seconds: float) -> None:
+    """Wait until ``event`` is set or ``seconds`` passed.
+
+    ``asyncio.timeout`` rather than ``asyncio.wait_for``: on Python 3.11 ``wait_for`` can
+    swallow a cancellation that arrives as its timeout fires, and a task that ignores its
+    cancellation makes :meth:`AuditLog.close` wait forever.
+    """
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(seconds):
+            await event.wait()
