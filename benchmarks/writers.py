@@ -36,11 +36,10 @@ from _util import ROOT, write_section
 sys.path.insert(0, str(ROOT / "src"))
 from redline.screening.artifacts import ARTIFACTS_DIR
 from redline.screening.dataset import Example, load_examples
-from redline.screening.embedder import StaticEmbedder
 from redline.screening.features import FeatureVector, Featurizer
 from redline.screening.linear import LinearHead
 from redline.training.augment import augment
-from redline.training.pipeline import AUGMENT_SHARE, CLASSES, training_files
+from redline.training.pipeline import AUGMENT_SHARE, CLASSES, embedders, training_files
 from redline.training.tier1 import featurize, train_tier1
 
 DATA = ROOT / "data" / "screening"
@@ -182,15 +181,15 @@ def main() -> int:
     parser.add_argument(
         "--write", action="store_true", help="write the figures to docs/benchmarks.md"
     )
+    parser.add_argument(
+        "--artifacts", type=Path, default=ARTIFACTS_DIR, help="artifact directory (tables)"
+    )
     parser.add_argument("--data", type=Path, default=DATA, help="data directory")
     parser.add_argument("--json", type=Path, default=None, help="also write figures here")
     args = parser.parse_args()
 
     started = time.perf_counter()
-    embedder = StaticEmbedder(
-        ARTIFACTS_DIR / "tokenizer.json", ARTIFACTS_DIR / "static_embeddings.npy"
-    )
-    featurizer = Featurizer(embedder)
+    featurizer = Featurizer(*embedders(args.artifacts))
     by_batch, framed = _load(featurizer, args.augment, args.data)
     print(
         f"featurised {sum(len(v[0]) for v in by_batch.values())} training items from "

@@ -24,7 +24,9 @@ Order of construction (each step may use the ones before it):
 6. review service (encrypted bodies in ``reviews.db`` or the fleet's database, optional
    webhook, expiry sweep);
 7. monitors of the policy in force (in-process, or Redis with ``REDLINE_REDIS_URL``);
-8. the orchestrator, and the review runner bound to it.
+8. the orchestrator, and the review runner bound to it;
+9. observability: Prometheus metrics (unless ``[observability] metrics = "off"``), trace
+   export when the OpenTelemetry variables ask for it, and the readiness checks.
 
 Everything opened is closed in reverse order when the app shuts down. Tests build the app
 with :func:`build_app` (real stores in a temporary data directory) or pass their own
@@ -39,15 +41,18 @@ import logging
 import secrets
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
+from datetime import datetime
 
+from opentelemetry.trace import TracerProvider
 from starlette.applications import Starlette
 
 from redline.access import route_ceiling
 from redline.audit import AuditLog, SqliteLogStore
 from redline.audit.postgres_store import PostgresLogStore
+from redline.authority import RegisterInForce
 from redline.clock import SystemClock
 from redline.domain import JSONValue
-from redline.errors import ConfigError, StoreError
+from redline.errors import AuthorityRegisterError, ConfigError, StoreError
 from redline.fleet.identity import (
     BEAT_S,
     FleetIdentity,
@@ -78,17 +83,24 @@ from redline.monitors import (
     PersonExtractor,
     RedisMonitorState,
 )
+from redline.observability.metrics import MeteredAuditSink, PrometheusMetrics, ScrapeSources
+from redline.observability.tracing import TRACER_NAME, tracer_provider
 from redline.policy import MonitorSettings
 from redline.review import ReviewConfig, open_review
 from redline.review.postgres import PostgresReviewQueue
 from redline.review.runtime import ClosableReviewQueue
+from redline.review.service import ReviewQueue
 from redline.service import Authenticator, Orchestrator, Router
 from redline.service.certs import CertificateAuthenticator
+from redline.service.health import Check, check_ready
 from redline.service.monitoring import MonitorsInForce
 from redline.service.orchestrator import approved_runner
+from redline.service.oversight import Oversight
 from redline.service.policy_runtime import PolicyRuntime, PolicySources, install_sighup_reload
+from redline.service.ports import NO_METRICS, AuditSink, KeyStore, Metrics
 from redline.service.routing import ModelRoute
 from redline.service.screening import Screener
+from redline.service.tracing import NO_TRACING, Tracing
 from redline.settings import ECHO_MODEL, Settings
 from redline.store.keys import SqliteKeyStore
 from redline.store.postgres_keys import PostgresKeyStore
@@ -106,6 +118,7 @@ def build_app(
     trusted_floor_keys: tuple[bytes, ...] | None = None,
     review: ReviewConfig | None = None,
     sighup: bool = True,
+    traces: TracerProvider | None = None,
 ) -> Starlette:
     """The gateway's ASGI app over stores built from ``settings`` when it starts.
 
@@ -115,11 +128,16 @@ def build_app(
             means the keys shipped with Redline (configuration cannot change them).
         review: review settings beyond what :class:`Settings` carries (tests).
         sighup: reload the policy on SIGHUP (only in the main thread).
+        traces: where spans go, instead of the exporter the settings name (tests).
     """
 
     def opener() -> AsyncIterator[Services]:
         return open_services(
-            settings, trusted_floor_keys=trusted_floor_keys, review=review, sighup=sighup
+            settings,
+            trusted_floor_keys=trusted_floor_keys,
+            review=review,
+            sighup=sighup,
+            traces=traces,
         )
 
     return create_app(asynccontextmanager(opener))
@@ -131,6 +149,7 @@ async def open_services(
     trusted_floor_keys: tuple[bytes, ...] | None = None,
     review: ReviewConfig | None = None,
     sighup: bool = True,
+    traces: TracerProvider | None = None,
 ) -> AsyncIterator[Services]:
     """Build every service from ``settings``; close them all when the caller is done.
 
@@ -139,6 +158,13 @@ async def open_services(
     """
     async with AsyncExitStack() as stack:
         fleet = await check_fleet(settings)
+        prometheus = PrometheusMetrics() if settings.metrics != "off" else None
+        metrics: Metrics = prometheus or NO_METRICS
+        if traces is None and settings.traces_exporter is not None:
+            provider = tracer_provider(settings.traces_exporter)
+            stack.callback(provider.shutdown)  # flushes the spans still batched
+            traces = provider
+        tracing = Tracing(traces.get_tracer(TRACER_NAME)) if traces is not None else NO_TRACING
         keys: SqliteKeyStore | PostgresKeyStore = (
             PostgresKeyStore(settings.database_url)
             if fleet and settings.database_url
@@ -150,7 +176,9 @@ async def open_services(
         stack.push_async_callback(router.aclose)
         audit_log = await _open_audit(settings)
         stack.push_async_callback(audit_log.close)
-        audit = AuditLogSink(audit_log)
+        audit: AuditSink = AuditLogSink(audit_log)
+        metered = MeteredAuditSink(audit, prometheus) if prometheus is not None else None
+        audit = metered or audit
         halts = HaltService(_halt_store(settings), audit, channels=_halt_channels(settings, fleet))
         stack.push_async_callback(halts.aclose)
         await halts.start()
@@ -165,7 +193,9 @@ async def open_services(
         if fleet and settings.database_url and settings.redis_url:
             await _join(stack, settings.database_url, policy)
             await _share_reloads(stack, settings.redis_url, fleet, policy)
-        screener = Screener(judge_upstream=lambda model: router.resolve(model).upstream)
+        screener = Screener(
+            judge_upstream=lambda model: router.resolve(model).upstream, metrics=metrics
+        )
         stack.callback(screener.close)
         screener.prepare(policy.current)  # fail to start on broken artifacts
         queue: ClosableReviewQueue | None = (
@@ -175,6 +205,7 @@ async def open_services(
             settings.data_dir, audit=audit, config=review or _review(settings), queue=queue
         )
         monitors = MonitorsInForce(lambda: policy.current, _monitor_builder(settings, fleet))
+        register = await _authority_register(settings, audit)
         orchestrator = Orchestrator(
             router=router,
             policy=lambda: policy.current,
@@ -185,6 +216,9 @@ async def open_services(
             review=runtime.service,
             enclave_label=parse_marking(settings.enclave_label),
             digest=audit_log.body_digest,
+            register=register.current if register is not None else None,
+            metrics=metrics,
+            tracing=tracing,
         )
         # The runner needs the orchestrator, which needs the review service: bound once here.
         runtime.service.bind_runner(approved_runner(orchestrator))
@@ -193,6 +227,18 @@ async def open_services(
         )
         review_web.start_sweeper()
         stack.push_async_callback(review_web.aclose)
+        if prometheus is not None:
+            prometheus.read_at_scrape(
+                ScrapeSources(
+                    review_pending=lambda: _pending_since(runtime.queue),
+                    halt_scopes=lambda: [h.scope for h in halts.state.halts],
+                    audit_size=lambda: audit_log.size,
+                    audit_running=lambda: audit_log.running,
+                    audit_waiting_s=metered.oldest_waiting_s if metered else lambda: 0.0,
+                    now=SystemClock().now,
+                )
+            )
+        checks = _readiness_checks(keys, audit_log, halts, policy, runtime.queue)
         yield Services(
             max_body_bytes=settings.max_body_bytes,
             authenticator=authenticator,
@@ -200,6 +246,11 @@ async def open_services(
             orchestrator=orchestrator,
             control=ControlPlane(halts=halts, policy=policy, audit=audit),
             review=review_web,
+            oversight=Oversight(audit_log),
+            metrics=prometheus.exposition if prometheus is not None else None,
+            metrics_access=settings.metrics,
+            readiness=lambda: check_ready(checks),
+            tracing=tracing,
         )
 
 
@@ -365,6 +416,66 @@ async def _share_reloads(
         await channel.aclose()
 
     stack.push_async_callback(stop)
+
+
+async def _authority_register(settings: Settings, audit: AuditSink) -> RegisterInForce | None:
+    """The signed authority register, when configured; it must verify for the gateway to start."""
+    if settings.authority_register is None or settings.authority_public_key is None:
+        return None
+    try:
+        key = settings.authority_public_key.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"[authority] public_key: cannot read: {exc}") from None
+    register = RegisterInForce(settings.authority_register, key, audit)
+    try:
+        await register.open()
+    except AuthorityRegisterError as exc:
+        raise ConfigError(f"[authority] register: {exc}") from None
+    return register
+
+
+async def _pending_since(queue: ReviewQueue) -> list[datetime]:
+    """When each request still awaiting review was held."""
+    return [item.created_at for item in await queue.pending()]
+
+
+def _readiness_checks(
+    keys: KeyStore,
+    audit_log: AuditLog,
+    halts: HaltService,
+    policy: PolicyRuntime,
+    reviews: ReviewQueue,
+) -> dict[str, Check]:
+    """What ``/readyz`` checks: every store answers, a policy is in force, and the audit log
+    runs with a known sequencer."""
+
+    async def key_store() -> dict[str, JSONValue]:
+        await keys.lookup("readyz")
+        return {}
+
+    async def review_store() -> dict[str, JSONValue]:
+        await reviews.get("readyz")
+        return {}
+
+    async def halt_store() -> dict[str, JSONValue]:
+        await halts.refresh()
+        return {"in_force": len(halts.state.halts)}
+
+    async def audit() -> dict[str, JSONValue]:
+        if not audit_log.running:
+            return {"ok": False, "error": "the audit log is not running: appends fail"}
+        return {"sequencer": audit_log.sequencer, "tree_size": audit_log.size}
+
+    async def policy_in_force() -> dict[str, JSONValue]:
+        return {"sha256": policy.current.sha256}
+
+    return {
+        "keys": key_store,
+        "reviews": review_store,
+        "halts": halt_store,
+        "audit": audit,
+        "policy": policy_in_force,
+    }
 
 
 def _review(settings: Settings) -> ReviewConfig:

@@ -17,12 +17,15 @@ from typing import Protocol, TypeAlias
 __all__ = [
     "Action",
     "AuditSink",
+    "AuthorityRef",
     "ChatRequest",
     "Decision",
+    "Declared",
     "Endpoint",
     "JSONObject",
     "JSONValue",
     "Message",
+    "OversightFacts",
     "Principal",
     "TextField",
     "ToolCall",
@@ -162,6 +165,8 @@ class Decision:
 
     ``categories`` and ``clauses`` name what drove a non-allow action; ``scores`` carries every
     category score for the record; ``policy_sha256`` identifies the effective policy in force.
+    ``notes`` are the purpose and authority findings behind the action (what a rule requires,
+    never content), shown to the requester with the refusal.
     """
 
     action: Action
@@ -171,6 +176,51 @@ class Decision:
     evidence: tuple[str, ...] = ()
     policy_sha256: str = ""
     reason: str = ""
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, order=True)
+class AuthorityRef:
+    """A cited legal authority, ``TYPE:ID`` (e.g. ``fisa-order:2026-FISC-0042``), as given."""
+
+    type: str
+    id: str
+
+    def __str__(self) -> str:
+        return f"{self.type}:{self.id}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Declared:
+    """What a request says about itself: purpose of use, cited authorities, case id.
+
+    Read from the ``x-redline-purpose`` / ``x-redline-authority`` / ``x-redline-case``
+    headers and the same keys of the OpenAI ``metadata`` object (``redline/wire.py``).
+    Recorded in the audit log exactly as given; never content.
+    """
+
+    purpose: str = ""
+    authorities: tuple[AuthorityRef, ...] = ()
+    case: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OversightFacts:
+    """The authority facts ``policy.decide`` combines with the verdicts.
+
+    ``declared`` is what the request said; ``model`` the model it asked for (authority
+    rules match it against their ``models``); ``us_person`` whether it targets a U.S. person
+    (a person-centric request naming a U.S. or presumed-U.S. person, from the monitors'
+    person extraction); ``valid_types`` the types of the cited authorities that the register
+    confirmed (known, in force, not revoked, covering every U.S.-person identifier named);
+    ``problems`` what is wrong with the others (each reference as given plus the reason).
+    """
+
+    declared: Declared = Declared()
+    model: str = ""
+    us_person: bool = False
+    valid_types: frozenset[str] = frozenset()
+    problems: tuple[str, ...] = ()
 
 
 class AuditSink(Protocol):

@@ -14,10 +14,14 @@ table each.
     │   ├── RequestTooLarge          body over the configured limit
     │   ├── RequestTooComplex        too deep, too many messages or parts (bounded work)
     │   ├── UnscreenableInput        content the safety stack cannot read (token ids)
-    │   └── ModelNotFound            no route for the requested model
+    │   ├── ModelNotFound            no route for the requested model
+    │   └── MetadataError            malformed purpose / authority / case metadata
     ├── AuthenticationError          missing, unknown or revoked credential
     ├── AccessDenied                 principal / route does not dominate the request label
     │   └── OutputWithheld           the answer is marked above the principal or the route
+    ├── AuthorityInvalid             a cited authority is unknown, expired, revoked or out of scope
+    ├── AuthorityRegisterError       the authority register cannot be read or does not verify
+    ├── ReceiptNotFound              no decision is logged for the requested id
     ├── MarkingError                 a classification marking is unknown or illegal (.token, .rule)
     ├── HaltedError                  the kill switch stops this traffic (.reason)
     ├── OutputBlocked                a streamed answer crossed a red line; the stream ends
@@ -49,6 +53,8 @@ __all__ = [
     "AuditError",
     "AuditStoreError",
     "AuthenticationError",
+    "AuthorityInvalid",
+    "AuthorityRegisterError",
     "ClassifierError",
     "ClassifierTimeout",
     "ConfigError",
@@ -57,6 +63,7 @@ __all__ = [
     "InconsistencyError",
     "InvalidTransition",
     "MarkingError",
+    "MetadataError",
     "ModelNotFound",
     "OutputBlocked",
     "OutputWithheld",
@@ -64,6 +71,7 @@ __all__ = [
     "PolicyParseError",
     "PolicyValidationError",
     "ProofError",
+    "ReceiptNotFound",
     "RequestError",
     "RequestTooComplex",
     "RequestTooLarge",
@@ -112,6 +120,10 @@ class ModelNotFound(RequestError):
     """The requested model has no route."""
 
 
+class MetadataError(RequestError):
+    """Purpose, authority or case metadata is malformed (header or ``metadata`` key)."""
+
+
 class AuthenticationError(GatewayError):
     """Missing, unknown or revoked credential."""
 
@@ -122,6 +134,26 @@ class AccessDenied(GatewayError):
 
 class OutputWithheld(AccessDenied):
     """The model's answer carries a marking the principal or the route may not receive."""
+
+
+class AuthorityInvalid(GatewayError):
+    """A cited authority does not check out against the register.
+
+    ``problems`` lists each reference with what is wrong (unknown, revoked, not yet in
+    force, expired, out of scope); the references are as the requester gave them.
+    """
+
+    def __init__(self, message: str, *, problems: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.problems = problems
+
+
+class AuthorityRegisterError(GatewayError):
+    """The authority register cannot be read, parsed or verified (fail closed)."""
+
+
+class ReceiptNotFound(GatewayError):
+    """No audit event is logged for the request id a receipt was asked for."""
 
 
 class MarkingError(GatewayError):

@@ -28,10 +28,19 @@ is TOML::
                                                  # another floor must carry floor.toml.sig
                                                  # by a provider key shipped in the package
 
+    [authority]                                   # the register cited authorities are checked in
+    register = "/etc/redline/authorities.toml"    # signed: authorities.toml.sig beside it
+    public_key = "/etc/redline/authority.pub"     # the operator key the register is signed with
+
     [review]                                      # held requests awaiting reviewers
     retention_s = 604800                          # keep bodies/answers after a decision
     webhook_url = "https://soc.example/redline"   # POST signed review events (optional)
     webhook_secret_env = "REDLINE_WEBHOOK_KEY"    # HMAC key, from the environment
+
+    [observability]                               # docs/OBSERVABILITY.md
+    metrics = "admin"                             # GET /metrics: "admin" (an admin-role
+                                                  # key), "public" (no key) or "off" (404)
+    log_format = "json"                           # or "text"
 
     [tls]                                         # serve HTTPS (``redline serve``)
     certfile = "/etc/redline/server.pem"          # server certificate chain (PEM)
@@ -57,7 +66,13 @@ is read once at start-up: publishing a new one takes a restart.
 
 Environment: ``REDLINE_DATA_DIR``, ``REDLINE_HOST``, ``REDLINE_PORT``, ``REDLINE_CONFIG``,
 ``REDLINE_LOG_LEVEL``, ``REDLINE_REDIS_URL`` (monitor windows and halt broadcast across
-replicas), ``REDLINE_DATABASE_URL`` (PostgreSQL halt state for replicas).
+replicas), ``REDLINE_DATABASE_URL`` (PostgreSQL halt state for replicas),
+``REDLINE_LOG_FORMAT`` and ``REDLINE_METRICS`` (over ``[observability]``). Traces are
+exported only when the standard OpenTelemetry variables ask for it: ``OTEL_TRACES_EXPORTER``
+(``otlp``, ``console`` or ``none``), or an ``OTEL_EXPORTER_OTLP_ENDPOINT`` /
+``OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`` (then ``otlp``); ``OTEL_SDK_DISABLED=true`` turns
+them off. OTLP goes over HTTP/protobuf, the one protocol this build ships; the exporter
+reads its other standard variables itself.
 
 The built-in model ``redline-echo`` is always routed unless a route claims that name.
 Unknown keys are errors: a typo must not silently change behaviour.
@@ -148,6 +163,8 @@ class Settings:
     log_level: str = "info"
     policy_floor: Path | None = None
     policy_overlay: Path | None = None
+    authority_register: Path | None = None
+    authority_public_key: Path | None = None
     redis_url: str | None = field(default=None, repr=False)
     database_url: str | None = field(default=None, repr=False)
     echo_accreditation: str = "IL5"
@@ -155,6 +172,12 @@ class Settings:
     review_retention_s: int = 7 * 24 * 3600
     review_webhook_url: str | None = None
     review_webhook_secret: bytes | None = field(default=None, repr=False)
+    metrics: str = "admin"
+    """Who may read ``GET /metrics``: ``admin`` (a key with the admin role), ``public`` or
+    ``off``."""
+    log_format: str = "json"
+    traces_exporter: str | None = None
+    """``otlp`` or ``console`` when traces are exported, else ``None`` (no SDK loaded)."""
 
     @classmethod
     def load(
@@ -183,6 +206,8 @@ class Settings:
             )
         policy = _table(doc, "policy", {"floor", "overlay"})
         review = _table(doc, "review", {"retention_s", "webhook_url", "webhook_secret_env"})
+        authority = _table(doc, "authority", {"register", "public_key"})
+        observability = _table(doc, "observability", {"metrics", "log_format"})
         upstreams = _parse_upstreams(doc, environ)
         routes = _parse_routes(doc, upstreams)
         tls = _parse_tls(doc)
@@ -207,12 +232,25 @@ class Settings:
             log_level=environ.get("REDLINE_LOG_LEVEL", "info").lower(),
             policy_floor=_path(policy, "floor"),
             policy_overlay=_path(policy, "overlay"),
+            authority_register=_path(authority, "register", "authority"),
+            authority_public_key=_path(authority, "public_key", "authority"),
             redis_url=environ.get("REDLINE_REDIS_URL") or None,
             database_url=environ.get("REDLINE_DATABASE_URL") or None,
             tls=tls,
             review_retention_s=_int(review, "retention_s", "review") or 7 * 24 * 3600,
             review_webhook_url=_str(review, "webhook_url", "review"),
             review_webhook_secret=_secret(review, "webhook_secret_env", "review", environ),
+            metrics=(
+                environ.get("REDLINE_METRICS")
+                or _str(observability, "metrics", "observability")
+                or "admin"
+            ).lower(),
+            log_format=(
+                environ.get("REDLINE_LOG_FORMAT")
+                or _str(observability, "log_format", "observability")
+                or "json"
+            ).lower(),
+            traces_exporter=_traces_exporter(environ),
         )
         settings.validate()
         return settings
@@ -234,6 +272,8 @@ class Settings:
             )
         if self.review_webhook_url and not self.review_webhook_secret:
             raise ConfigError("review.webhook_url needs review.webhook_secret_env (HMAC key)")
+        if (self.authority_register is None) != (self.authority_public_key is None):
+            raise ConfigError("[authority] needs both register and public_key, or neither")
         if self.review_retention_s <= 0:
             raise ConfigError("review.retention_s must be positive")
         if bool(self.database_url) != bool(self.redis_url):
@@ -251,6 +291,52 @@ class Settings:
             raise ConfigError(
                 f"REDLINE_LOG_LEVEL must be debug|info|warning|error, got {self.log_level!r}"
             )
+        if self.metrics not in {"admin", "public", "off"}:
+            raise ConfigError(
+                f"observability.metrics (REDLINE_METRICS) must be admin|public|off, "
+                f"got {self.metrics!r}"
+            )
+        if self.log_format not in {"json", "text"}:
+            raise ConfigError(
+                f"observability.log_format (REDLINE_LOG_FORMAT) must be json|text, "
+                f"got {self.log_format!r}"
+            )
+        if self.traces_exporter not in {None, "otlp", "console"}:
+            raise ConfigError(
+                f"traces_exporter must be otlp, console or None, got {self.traces_exporter!r}"
+            )
+
+
+def _traces_exporter(environ: Mapping[str, str]) -> str | None:
+    """The trace exporter the standard OpenTelemetry variables ask for, or None.
+
+    Raises:
+        ConfigError: an exporter or OTLP protocol this build does not ship.
+    """
+    if environ.get("OTEL_SDK_DISABLED", "").strip().lower() == "true":
+        return None
+    names = environ.get("OTEL_TRACES_EXPORTER", "").strip().lower()
+    endpoint = environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") or environ.get(
+        "OTEL_EXPORTER_OTLP_ENDPOINT"
+    )
+    if not names:
+        names = "otlp" if endpoint else "none"
+    chosen = [n.strip() for n in names.split(",") if n.strip() and n.strip() != "none"]
+    if not chosen:
+        return None
+    if len(chosen) > 1 or chosen[0] not in {"otlp", "console"}:
+        raise ConfigError(f"OTEL_TRACES_EXPORTER must be one of otlp, console, none; got {names!r}")
+    protocol = (
+        environ.get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")
+        or environ.get("OTEL_EXPORTER_OTLP_PROTOCOL")
+        or "http/protobuf"
+    )
+    if chosen[0] == "otlp" and protocol != "http/protobuf":
+        raise ConfigError(
+            f"OTEL_EXPORTER_OTLP_PROTOCOL {protocol!r} is not supported: Redline exports OTLP "
+            "over http/protobuf"
+        )
+    return chosen[0]
 
 
 def _secret(
@@ -289,7 +375,16 @@ def _read_config(path: Path) -> dict[str, object]:
         doc = tomllib.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
-    tables = {"server", "upstreams", "routes", "policy", "tls", "review"}
+    tables = {
+        "server",
+        "upstreams",
+        "routes",
+        "policy",
+        "tls",
+        "review",
+        "observability",
+        "authority",
+    }
     unknown = set(doc) - tables
     if unknown:
         raise ConfigError(
@@ -321,8 +416,8 @@ def _str(table: Mapping[str, object], key: str, where: str) -> str | None:
     return value
 
 
-def _path(table: Mapping[str, object], key: str) -> Path | None:
-    value = _str(table, key, "policy")
+def _path(table: Mapping[str, object], key: str, where: str = "policy") -> Path | None:
+    value = _str(table, key, where)
     return Path(value) if value else None
 
 

@@ -29,6 +29,15 @@ parts and tool definitions in all, :data:`MAX_TEXT_CHARS` characters of text in 
 the safety stack can judge within its time budget; about 250,000 tokens). The body size is
 bounded at the edge.
 
+**Declared purpose and authority.** :func:`parse_declared` reads the optional
+``x-redline-purpose``, ``x-redline-authority`` and ``x-redline-case`` headers and the same
+keys of the OpenAI ``metadata`` object into :class:`~redline.domain.Declared`. An authority
+is ``TYPE:ID``; several may be given, comma separated, in repeated headers, or in both
+places (their union, in order of first appearance). A purpose or case given twice must agree.
+Anything malformed is a :class:`~redline.errors.MetadataError` (400
+``redline_invalid_metadata``), never silently dropped. The metadata values stay in the body,
+so they are screened like every other string.
+
 **Output.** :func:`reply_output` reads every output form of a whole reply (``choices[].text``,
 ``message.content`` as a string or parts, ``message.refusal``, ``tool_calls``, legacy
 ``function_call``, and any other string a message carries); :class:`StreamText` does the
@@ -37,6 +46,7 @@ same for streamed ``delta`` chunks.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import cast
@@ -44,8 +54,10 @@ from typing import cast
 import orjson
 
 from redline.domain import (
+    AuthorityRef,
     ChatRequest,
     Decision,
+    Declared,
     Endpoint,
     JSONObject,
     JSONValue,
@@ -54,17 +66,20 @@ from redline.domain import (
     ToolCall,
     ToolSpec,
 )
-from redline.errors import RequestError, RequestTooComplex, UnscreenableInput
+from redline.errors import MetadataError, RequestError, RequestTooComplex, UnscreenableInput
 
 __all__ = [
     "MAX_DEPTH",
     "MAX_MESSAGES",
     "MAX_PARTS",
     "MAX_TEXT_CHARS",
+    "METADATA_KEYS",
     "Reply",
     "StreamText",
     "error_body",
     "held_bytes",
+    "held_declared",
+    "parse_declared",
     "parse_held",
     "parse_moderation",
     "parse_request",
@@ -104,6 +119,79 @@ _REPLY_META = frozenset(
 )
 
 
+#: The header names, which are also the keys read from the OpenAI ``metadata`` object.
+METADATA_KEYS = ("x-redline-purpose", "x-redline-authority", "x-redline-case")
+MAX_AUTHORITIES = 16
+_PURPOSE = re.compile(r"[a-z][a-z0-9-]{0,63}")
+_AUTHORITY_TYPE = re.compile(r"[a-z][a-z0-9-]{0,31}")
+_AUTHORITY_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}")
+_CASE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}")
+
+
+# -- declared purpose, authority, case ---------------------------------------------------
+
+
+def parse_declared(headers: dict[str, list[str]], body: JSONObject) -> Declared:
+    """The declared purpose, authorities and case of a request.
+
+    Args:
+        headers: every value of each of :data:`METADATA_KEYS` given as a header (repeated
+            headers give several values); absent names may be missing or empty.
+        body: the request body; its ``metadata`` object may carry the same keys.
+
+    Raises:
+        MetadataError: a value is malformed, a purpose or case is given twice with different
+            values, or more than :data:`MAX_AUTHORITIES` authorities are cited.
+    """
+    values = {key: list(headers.get(key, ())) for key in METADATA_KEYS}
+    metadata = body.get("metadata")
+    if isinstance(metadata, dict):
+        for key in METADATA_KEYS:
+            value = metadata.get(key)
+            if value is None:
+                continue
+            if not isinstance(value, str):
+                raise MetadataError(f"metadata[{key!r}] must be a string", param="metadata")
+            values[key].append(value)
+    purpose_key, authority_key, case_key = METADATA_KEYS
+    purpose = _single(values[purpose_key], purpose_key, _PURPOSE)
+    case = _single(values[case_key], case_key, _CASE)
+    refs: dict[AuthorityRef, None] = {}
+    for value in values[authority_key]:
+        for item in value.split(","):
+            refs[_authority_ref(item.strip())] = None
+    if len(refs) > MAX_AUTHORITIES:
+        raise MetadataError(
+            f"at most {MAX_AUTHORITIES} authorities may be cited; got {len(refs)}",
+            param=authority_key,
+        )
+    return Declared(purpose=purpose, authorities=tuple(refs), case=case)
+
+
+def _single(values: list[str], key: str, shape: re.Pattern[str]) -> str:
+    given = {v.strip() for v in values}
+    if not given:
+        return ""
+    if len(given) > 1:
+        raise MetadataError(f"{key} is given more than once with different values", param=key)
+    value = given.pop()
+    if not shape.fullmatch(value):
+        raise MetadataError(f"{key} is malformed (expected {shape.pattern})", param=key)
+    return value
+
+
+def _authority_ref(item: str) -> AuthorityRef:
+    key = METADATA_KEYS[1]
+    kind, sep, ident = item.partition(":")
+    if not sep or not _AUTHORITY_TYPE.fullmatch(kind) or not _AUTHORITY_ID.fullmatch(ident):
+        raise MetadataError(
+            f"{key} must be TYPE:ID (TYPE {_AUTHORITY_TYPE.pattern}, ID "
+            f"{_AUTHORITY_ID.pattern}), comma separated; got a malformed reference",
+            param=key,
+        )
+    return AuthorityRef(type=kind, id=ident)
+
+
 # -- errors ----------------------------------------------------------------------------
 
 
@@ -118,13 +206,16 @@ def error_body(
 
 def refusal_message(decision: Decision, *, subject: str = "Response", held: bool = False) -> str:
     """The one wording of a refusal: the red lines and clauses, or, when the stack failed
-    closed without a category, the reason."""
+    closed without a category, the reason; then what the authority rules require."""
     verb = "held for review" if held else "blocked"
+    notes = "".join(f"; {note}" for note in decision.notes)
     if not decision.categories:
+        if decision.notes and decision.clauses:
+            return f"{subject} {verb} by Redline (clauses {', '.join(decision.clauses)}){notes}."
         return f"{subject} {verb} by Redline: {decision.reason or 'the safety stack failed'}."
     lines = ", ".join(decision.categories)
     clauses = ", ".join(decision.clauses) or "-"
-    return f"{subject} {verb} by Redline: red line {lines} (clauses {clauses})."
+    return f"{subject} {verb} by Redline: red line {lines} (clauses {clauses}){notes}."
 
 
 def refusal_body(
@@ -451,9 +542,32 @@ def upstream_body(request: ChatRequest, upstream_model: str, *, stream: bool) ->
     return body
 
 
-def held_bytes(request: ChatRequest) -> bytes:
-    """A held request as stored for review: its endpoint and body."""
-    return orjson.dumps({"endpoint": request.endpoint.value, "body": request.body})
+def held_bytes(request: ChatRequest, declared: Declared | None = None) -> bytes:
+    """A held request as stored for review: its endpoint and body, and what it declared
+    (purpose, authorities, case: headers are not part of the body) when it declared any."""
+    doc: JSONObject = {"endpoint": request.endpoint.value, "body": request.body}
+    if declared is not None and declared != Declared():
+        doc["declared"] = {
+            METADATA_KEYS[0]: declared.purpose,
+            METADATA_KEYS[1]: ",".join(str(a) for a in declared.authorities),
+            METADATA_KEYS[2]: declared.case,
+        }
+    return orjson.dumps(doc)
+
+
+def held_declared(raw: bytes) -> Declared:
+    """What a held request declared (see :func:`held_bytes`), checked again.
+
+    Raises:
+        RequestError: the stored value is not a held request, or its declaration is malformed.
+    """
+    stored = _load_object(raw).get("declared")
+    if stored is None:
+        return Declared()
+    if not isinstance(stored, dict):
+        raise RequestError("the held request's declaration is malformed")
+    headers = {k: [v] for k, v in stored.items() if isinstance(v, str) and v}
+    return parse_declared(headers, {})
 
 
 def parse_held(raw: bytes) -> ChatRequest:

@@ -26,7 +26,7 @@ def test_unknown_role_is_refused_listing_the_valid_ones(
     assert code == 2
     assert out == ""
     assert "unknown role 'superuser'" in err
-    for role in ("admin", "operator", "reviewer", "reviewer:all"):
+    for role in ("admin", "auditor", "operator", "reviewer", "reviewer:all"):
         assert f"  {role} " in err
     assert not (tmp_path / "keys.db").exists()  # nothing was issued
     code, _, err = keys(capsys, tmp_path, "create", "--tenant", "ops", "--role", "Admin")
@@ -36,9 +36,10 @@ def test_unknown_role_is_refused_listing_the_valid_ones(
 
 def test_every_role_the_gateway_checks_is_valid() -> None:
     from redline.gateway.admin import ADMIN_ROLE
+    from redline.gateway.oversight_api import AUDITOR_ROLE
     from redline.review import ALL_TENANTS_ROLE, REVIEWER_ROLE
 
-    assert {ADMIN_ROLE, REVIEWER_ROLE, ALL_TENANTS_ROLE, "operator"} == set(ROLES)
+    assert {ADMIN_ROLE, REVIEWER_ROLE, ALL_TENANTS_ROLE, AUDITOR_ROLE, "operator"} == set(ROLES)
 
 
 def test_clearance_and_nationality_are_checked(

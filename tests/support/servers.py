@@ -118,6 +118,8 @@ class ServeProcess:
     url: str
     startup_output: str
     process: subprocess.Popen[str]
+    log: Path
+    """Everything it printed so far (standard output and error), while it runs."""
 
 
 @contextlib.contextmanager
@@ -137,7 +139,7 @@ def redline_serve_process(
             proc = subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT, text=True)
         try:
             url, output = wait_serving(proc, log, timeout)
-            yield ServeProcess(url=url, startup_output=output, process=proc)
+            yield ServeProcess(url=url, startup_output=output, process=proc, log=log)
         finally:
             proc.terminate()
             try:

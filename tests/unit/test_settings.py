@@ -37,8 +37,17 @@ def test_review_block_reaches_the_review_service(tmp_path: Path) -> None:
         ('[review]\nwebhook_url = "https://x"\nwebhook_secret_env = "NOPE"\n', "NOPE"),
         ("[review]\nretention = 5\n", "retention"),
         ('[policy]\nprovider_public_key = "k.pub"\n', "cannot be configured"),
+        ('[authority]\nregister = "a.toml"\n', "both register and public_key"),
+        ('[authority]\npublic_key = "a.pub"\n', "both register and public_key"),
+        ('[authority]\nregistry = "a.toml"\n', "registry"),
     ],
 )
 def test_review_and_policy_mistakes_are_refused(tmp_path: Path, text: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         load(tmp_path, text)
+
+
+def test_authority_block_names_the_register_and_its_key(tmp_path: Path) -> None:
+    settings = load(tmp_path, '[authority]\nregister = "a.toml"\npublic_key = "a.pub"\n')
+    assert settings.authority_register == Path("a.toml")
+    assert settings.authority_public_key == Path("a.pub")

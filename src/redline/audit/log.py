@@ -174,6 +174,20 @@ class AuditLog:
         """Tree size as last integrated by this instance."""
         return self._seq.frontier.size
 
+    @property
+    def running(self) -> bool:
+        """Whether appends are accepted (started, and the writer has not failed)."""
+        return self._failure is None and bool(self._tasks)
+
+    @property
+    def sequencer(self) -> str:
+        """Who integrates this instance's appends: ``local`` (an unshared store: this
+        instance), ``elected`` (a shared store, this instance holds the sequencer lock) or
+        ``follower`` (a shared store, another instance holds it)."""
+        if not self._seq.shared:
+            return "local"
+        return "elected" if self._seq.leader else "follower"
+
     def body_digest(self, body: bytes) -> str:
         """Salted HMAC-SHA256 of a prompt or output body for an audit payload."""
         return body_digest(self._salt, body)
@@ -331,6 +345,14 @@ class AuditLog:
     async def entry(self, index: int) -> bytes:
         """The record bytes at ``index``."""
         return await self._call(lambda: self._seq.entry(index))
+
+    async def entries(self, start: int, end: int) -> list[bytes]:
+        """The record bytes at ``start`` (inclusive) to ``end`` (exclusive)."""
+        return await self._call(lambda: self._seq.store.entries(start, end))
+
+    async def find_request(self, request_id: str) -> list[int]:
+        """The indices of the events logged for ``request_id``, oldest first."""
+        return await self._call(lambda: list(self._seq.store.find_request(request_id)))
 
     async def receipt(self, index: int) -> Receipt:
         """A c2sp.org/tlog-proof@v1 receipt for ``index`` against a signed checkpoint."""

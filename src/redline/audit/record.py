@@ -62,6 +62,7 @@ class EventType(StrEnum):
     MONITOR_ALERT = "monitor_alert"
     MODERATION = "moderation"
     CONFIRMATION = "confirmation"
+    AUTHORITY_REGISTER = "authority_register"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -51,11 +51,6 @@ class Sequencer:
         self._stale = True
         self._leader = False
 
-    @property
-    def leader(self) -> bool:
-        """Shared stores: whether this instance held the sequencer lock at its last try."""
-        return self._leader
-
     def start(self) -> None:
         """Open the store, load the frontier and check it against the last checkpoint."""
         size = self.store.open()
@@ -114,6 +109,11 @@ class Sequencer:
             raise
         self.frontier = frontier
         return list(zip(range(old, old + len(leaves)), leaves, strict=True))
+
+    @property
+    def leader(self) -> bool:
+        """Shared stores: whether this instance held the sequencer lock when it last tried."""
+        return self._leader
 
     def _shared(self) -> SharedLogStore:
         if not isinstance(self.store, SharedLogStore):

@@ -30,6 +30,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "train": ("redline.cli.train", "reproduce the safety stack's trained artifacts"),
     "marking": ("redline.cli.marking", "parse and roll up classification markings"),
     "audit": ("redline.cli.audit", "export, prove and verify the audit log"),
+    "authority": (
+        "redline.cli.authority",
+        "add, list and revoke entries of the authority register",
+    ),
+    "report": (
+        "redline.cli.report",
+        "oversight report (HTML and PDF) from a verified audit export",
+    ),
     "halt": ("redline.cli.halt", "stop traffic (kill switch), or list the halts in force"),
     "resume": ("redline.cli.halt", "resume halted traffic (two administrators)"),
     "db": ("redline.cli.db", "create or upgrade the fleet database's schema"),

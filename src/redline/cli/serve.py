@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
-import logging
 import socket
 import stat
 import sys
@@ -72,6 +71,7 @@ _SWITCH_INTERVAL_S = 0.0005
 
 
 def run(args: argparse.Namespace) -> int:
+    from redline.observability.logs import configure_logging
     from redline.store.sqlite import create_private_dir
 
     if args.port is not None and not 0 <= args.port <= 65535:
@@ -85,12 +85,8 @@ def run(args: argparse.Namespace) -> int:
             "REDLINE_REDIS_URL (after `redline db upgrade`); the embedded SQLite default "
             "serves from one process"
         )
-    # Request log lines are JSON objects (see gateway/app.py); this prefix keeps them greppable.
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-    )
+    # One JSON object per line by default (REDLINE_LOG_FORMAT=text for a terminal).
+    configure_logging(settings.log_level, settings.log_format)
     _check_routes(settings, args.config)
     # Screening of long requests runs on threads; a short GIL switch interval keeps the
     # event loop (and every small request) responsive while they run.

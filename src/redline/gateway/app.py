@@ -4,13 +4,19 @@ The app builds nothing: ``open_services`` (the composition root, :mod:`redline.b
 or a test's own) is entered in the lifespan and yields :class:`Services`. Handlers do only
 wire work inside the one frame (:mod:`redline.gateway.frame`): read the body within its
 limit, parse it (``redline/wire.py``), call the orchestrator, and map the outcome to HTTP.
+
+Probes and metrics (docs/OBSERVABILITY.md): ``GET /healthz`` answers while the process
+serves (no authentication, no dependency touched); ``GET /readyz`` runs the readiness checks
+(503 when any fails); ``GET /metrics`` is the Prometheus exposition, for an admin-role key
+by default (``[observability] metrics``): its labels name routes, categories and halt
+scopes an operator may not want every client of the gateway to enumerate.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 
@@ -25,14 +31,25 @@ from redline.errors import GatewayError
 from redline.gateway.admin import ControlPlane, admin_routes
 from redline.gateway.console.routes import console_mount
 from redline.gateway.errors import error_response_parts
-from redline.gateway.frame import JSON, endpoint, read_body
+from redline.gateway.frame import JSON, endpoint, read_body, require_role, services_of
 from redline.gateway.operator_api import operator_routes
+from redline.gateway.oversight_api import oversight_routes
 from redline.gateway.review_api import ReviewWeb, review_api_routes
 from redline.monitors import CONFIRMATION_HEADER
 from redline.service import Authenticator, Completed, Orchestrator, Refused, Streaming
 from redline.service.certs import CertificateAuthenticator
+from redline.service.health import Readiness
 from redline.service.orchestrator import RequestContext
-from redline.wire import parse_moderation, parse_request, refusal_body
+from redline.service.oversight import Oversight
+from redline.service.tracing import NO_TRACING, Tracing
+from redline.wire import (
+    METADATA_KEYS,
+    error_body,
+    parse_declared,
+    parse_moderation,
+    parse_request,
+    refusal_body,
+)
 
 __all__ = ["Services", "create_app"]
 
@@ -52,6 +69,14 @@ class Services:
     orchestrator: Orchestrator
     control: ControlPlane
     review: ReviewWeb
+    oversight: Oversight
+    metrics: Callable[[], Awaitable[tuple[bytes, str]]] | None = None
+    """The exposition and its media type; ``None``: metrics are off (``/metrics`` is 404)."""
+    metrics_access: str = "admin"
+    """``admin``: ``/metrics`` needs a key with the admin role; ``public``: no key."""
+    readiness: Callable[[], Awaitable[Readiness]] | None = None
+    """The readiness checks; ``None``: never ready (nothing was wired to check)."""
+    tracing: Tracing = NO_TRACING
 
 
 OpenServices = Callable[[], AbstractAsyncContextManager[Services]]
@@ -74,9 +99,12 @@ def create_app(open_services: OpenServices) -> Starlette:
             Route("/v1/models", endpoint("models", _models), methods=["GET"]),
             Route("/v1/moderations", endpoint("moderations", _moderations), methods=["POST"]),
             Route("/healthz", _health, methods=["GET"]),
+            Route("/readyz", _ready, methods=["GET"]),
+            Route("/metrics", _metrics, methods=["GET"]),
             *admin_routes(),
             *operator_routes(),
             *review_api_routes(),
+            *oversight_routes(),
             console_mount(),
         ],
         lifespan=lifespan,
@@ -95,6 +123,7 @@ def _generation(kind: Endpoint) -> Callable[[Request], object]:
             declared_label=headers.get("x-redline-classification"),
             confirmation=headers.get(CONFIRMATION_HEADER),
             contest_block=headers.get("x-redline-contest-block", "").lower() in _TRUE,
+            declared=parse_declared({k: headers.getlist(k) for k in METADATA_KEYS}, parsed.body),
         )
         outcome = await services.orchestrator.handle(principal, parsed, ctx)
         if isinstance(outcome, Completed):
@@ -133,7 +162,9 @@ async def _sse(events: AsyncIterator[bytes], rid: str) -> AsyncIterator[bytes]:
             yield b"data: " + payload + b"\n\n"
     except GatewayError as exc:
         _, body = error_response_parts(exc)
-        logger.warning("stream ended by error request_id=%s error=%s", rid, type(exc).__name__)
+        logger.warning(
+            "stream ended by error", extra={"request_id": rid, "error": type(exc).__name__}
+        )
         yield b"data: " + body + b"\n\n"
         return
     yield b"data: [DONE]\n\n"
@@ -170,3 +201,41 @@ async def _moderations(
 
 async def _health(request: Request) -> Response:
     return Response(b'{"status":"ok"}', media_type=JSON)
+
+
+async def _ready(request: Request) -> Response:
+    """200 with every check when ready, else 503 naming what failed."""
+    services = services_of(request)
+    if services.readiness is None:
+        body = {"status": "not ready", "checks": {}, "error": "no readiness checks are wired"}
+        return Response(orjson.dumps(body), status_code=503, media_type=JSON)
+    readiness = await services.readiness()
+    status = 200 if readiness.ready else 503
+    return Response(orjson.dumps(readiness.as_json()), status_code=status, media_type=JSON)
+
+
+async def _metrics_for_admin(
+    request: Request, services: Services, principal: Principal, rid: str
+) -> Response:
+    await require_role(services, principal, "admin", "metrics")
+    return await _exposition(services)
+
+
+_admin_metrics = endpoint("metrics", _metrics_for_admin)
+
+
+async def _metrics(request: Request) -> Response:
+    services = services_of(request)
+    if services.metrics is None or services.metrics_access == "public":
+        return await _exposition(services)  # a 404 when metrics are off
+    return await _admin_metrics(request)
+
+
+async def _exposition(services: Services) -> Response:
+    if services.metrics is None:
+        body = error_body(
+            "metrics are off ([observability] metrics)", type_="not_found", code="metrics_off"
+        )
+        return Response(body, status_code=404, media_type=JSON)
+    body, media_type = await services.metrics()
+    return Response(body, media_type=media_type)

@@ -4,7 +4,9 @@
 (the client's ``x-request-id`` if well-formed, else a new one) echoed in the response,
 authentication (API key or client certificate) to a :class:`Principal`, the error tree
 mapped to an OpenAI-shaped body (``gateway/errors.py``), the ASGI error boundary (no
-traceback reaches a client), and one structured log line without content.
+traceback reaches a client), one structured log line without content (its fields passed as
+``extra``: JSON or text per ``[observability] log_format``), and the request's root span
+(``<method> <op>``, continuing a client's ``traceparent``) with an ``auth`` child.
 
 :func:`read_body` / :func:`read_json` read a body within a size bound without reading past
 it; :func:`require_role` refuses a principal without a role (and records the refusal).
@@ -54,30 +56,39 @@ def endpoint(op: str, work: Work) -> Callable[[Request], Awaitable[Response]]:
         supplied = request.headers.get("x-request-id")
         rid = supplied if supplied and is_valid_request_id(supplied) else new_request_id()
         services = services_of(request)
+        tracing = services.tracing
         who = "-"
         tenant = "-"
-        try:
-            principal = await authenticate_request(
-                request, services.authenticator, services.certificates
-            )
-            who, tenant = principal.id, principal.tenant
-            response = await work(request, services, principal, rid)
-        except GatewayError as exc:
-            status, body = error_response_parts(exc)
-            response = Response(body, status_code=status, media_type=JSON)
-        except Exception:  # the ASGI error boundary: no traceback reaches a client (logged here)
-            logger.exception("unhandled error request_id=%s op=%s", rid, op)
-            body = error_body("internal error", type_="server_error", code="internal_error")
-            response = Response(body, status_code=500, media_type=JSON)
+        with tracing.server_span(f"{request.method} {op}", request.headers) as span:
+            span.set_attribute("redline.request_id", rid)
+            span.set_attribute("redline.op", op)
+            try:
+                with tracing.span("auth"):
+                    principal = await authenticate_request(
+                        request, services.authenticator, services.certificates
+                    )
+                who, tenant = principal.id, principal.tenant
+                response = await work(request, services, principal, rid)
+            except GatewayError as exc:
+                status, body = error_response_parts(exc)
+                response = Response(body, status_code=status, media_type=JSON)
+                span.set_attribute("redline.error", type(exc).__name__)
+            except Exception:  # the ASGI error boundary: no traceback reaches a client
+                logger.exception("unhandled error", extra={"request_id": rid, "op": op})
+                body = error_body("internal error", type_="server_error", code="internal_error")
+                response = Response(body, status_code=500, media_type=JSON)
+            span.set_attribute("http.response.status_code", response.status_code)
         response.headers["x-request-id"] = rid
         logger.info(
-            '{"request_id":"%s","op":"%s","principal":"%s","tenant":"%s","status":%d,"ms":%.2f}',
-            rid,
-            op,
-            who,
-            tenant,
-            response.status_code,
-            (time.perf_counter() - started) * 1000,
+            "request",
+            extra={
+                "request_id": rid,
+                "op": op,
+                "principal": who,
+                "tenant": tenant,
+                "status": response.status_code,
+                "ms": round((time.perf_counter() - started) * 1000, 2),
+            },
         )
         return response
 

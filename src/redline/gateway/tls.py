@@ -54,6 +54,7 @@ def server_config(app: ASGIApp, settings: Settings, *, loop: str = "uvloop") -> 
         loop=loop,
         http=TlsHttpToolsProtocol if tls else "httptools",
         access_log=False,
+        log_config=None,  # uvicorn's lines go through the root handler (JSON or text)
         log_level=settings.log_level,
         timeout_graceful_shutdown=10,
         ssl_certfile=tls.certfile if tls else None,

@@ -242,6 +242,38 @@ class Monitors:
             )
         return out
 
+    # --- U.S.-person facts for authority rules -------------------------------------------
+
+    def us_persons(
+        self, request: ChatRequest, *, scope: bool = True
+    ) -> tuple[bool, frozenset[str]]:
+        """Whether ``request`` targets a U.S. person, and the digests of its U.S. identifiers.
+
+        Targeting means what the person-volume monitor counts: the request names at least
+        one person whose identifier is classed U.S. (DOMAIN.md §5.2: a U.S. format, or a
+        format-neutral identifier in a text with U.S. indicators) and asks for tracking,
+        monitoring, locating or profiling (:data:`SURVEIL`). Pure and CPU-bound; the
+        orchestrator calls it only when the policy has authority rules or the request cites
+        an authority. With ``scope=False`` (nothing cited, so no scope to check) a request
+        that asks for no tracking is not scanned for persons at all.
+        """
+        text = "\n".join(m.text for m in request.messages if m.text)[: self.config.max_scan_chars]
+        surveil = SURVEIL.search(text) is not None
+        if not text or not (scope or surveil):
+            return False, frozenset()
+        refs = [r for r in self._extractor.extract(text).refs if r.nationality is Nationality.US]
+        digests = frozenset(r.digest for r in refs)
+        return bool(digests) and surveil, digests
+
+    def selector_digests(self, selector: str) -> frozenset[str]:
+        """The digests of the identifiers in one register selector (same hashing as requests).
+
+        A selector is written as it would appear in a request (``phone (937) 555-0123``,
+        ``jane.roe@example.com``, ``Dr. Jane Roe``); identifiers the extractor does not find
+        in it cover nothing (fail closed).
+        """
+        return frozenset(r.digest for r in self._extractor.extract(selector).refs)
+
     def _scan(self, text: str) -> tuple[Sequence[PersonRef], RecordCount | None]:
         """Persons named in ``text`` and its pasted records (CPU-bound, no I/O)."""
         extraction = self._extractor.extract(text) if text else None

@@ -4,20 +4,54 @@ The screening function is injected (``redline.screening`` provides the real one;
 a deterministic fake), so this module stays pure and below ``screening`` in the layers.
 A test passes when the decision's action equals ``expect`` and, if the test lists
 ``categories``, the decision's categories equal them as a set.
+
+A test that states oversight facts (``purpose``, ``authorities``, ``invalid_authorities``,
+``us_person``, ``model``) is screened with them (:class:`~redline.domain.OversightFacts`): its cited
+authorities count as confirmed by the register except those listed as invalid, so a policy's
+authority rules are tested without a register.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
-from redline.domain import Decision, Message
+from redline.domain import AuthorityRef, Decision, Declared, Message, OversightFacts
 from redline.errors import GatewayError
 from redline.policy.model import Policy, PolicyTest
 
-__all__ = ["PolicyTestResult", "Screen", "run_policy_tests"]
+__all__ = ["PolicyTestResult", "Screen", "oversight_of", "run_policy_tests"]
 
-Screen = Callable[[Sequence[Message]], Awaitable[Decision]]
+
+class Screen(Protocol):
+    """Screen a conversation and decide (with the request's oversight facts, if any)."""
+
+    def __call__(
+        self, messages: Sequence[Message], /, *, oversight: OversightFacts | None = None
+    ) -> Awaitable[Decision]:
+        """The decision for ``messages``."""
+        ...
+
+
+def oversight_of(test: PolicyTest) -> OversightFacts | None:
+    """The oversight facts a policy test states, or ``None`` when it states none."""
+    if not (test.purpose or test.authorities or test.us_person or test.model):
+        return None
+    refs = tuple(_ref(a) for a in test.authorities)
+    bad = set(test.invalid_authorities)
+    return OversightFacts(
+        declared=Declared(purpose=test.purpose, authorities=refs),
+        model=test.model,
+        us_person=test.us_person,
+        valid_types=frozenset(r.type for r in refs if str(r) not in bad),
+        problems=tuple(f"{r}: invalid" for r in refs if str(r) in bad),
+    )
+
+
+def _ref(text: str) -> AuthorityRef:
+    kind, _, ident = text.partition(":")
+    return AuthorityRef(type=kind, id=ident)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -39,7 +73,11 @@ async def run_policy_tests(policy: Policy, screen: Screen) -> tuple[PolicyTestRe
     results = []
     for test in policy.tests:
         try:
-            decision = await screen(test.messages)
+            facts = oversight_of(test)
+            if facts is None:
+                decision = await screen(test.messages)
+            else:
+                decision = await screen(test.messages, oversight=facts)
         except GatewayError as exc:
             results.append(
                 PolicyTestResult(test=test, passed=False, message=f"screening failed: {exc}")

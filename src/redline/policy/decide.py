@@ -11,7 +11,17 @@ The rule:
    detector can only escalate).
 2. ``block`` if any category's score >= its ``block_threshold``; else ``review`` if any
    score >= its ``review_threshold``; else ``allow``.
-3. **Fail closed**: a classifier failure (``errors``), a verdict for a category the policy
+3. **Authority** (when the request's :class:`~redline.domain.OversightFacts` are given):
+   a declared purpose the policy forbids blocks, citing the forbidden entry's clauses; a
+   declared purpose the policy does not define blocks; a cited authority the register did not
+   confirm blocks; each authority rule that applies (the route matches, and the request
+   targets a U.S. person or the rule's category scores at least its ``min_score``) yields its
+   ``missing`` action under its category when no confirmed authority of an allowed type is
+   cited, or ``review`` when one is and the rule says ``verify``. These findings join the
+   score findings: the action is the most severe of all, and the categories are those of
+   that action. A confirmed authority never lowers a score: it is what a rule requires, on
+   top of screening.
+4. **Fail closed**: a classifier failure (``errors``), a verdict for a category the policy
    does not know (a version skew between safety stack and policy: we cannot tell whether its
    score should block), or a score that is not a number in [0, 1] (NaN would compare false
    and silently allow) raises the action to at least the route's ``on_error`` (``block`` by
@@ -26,7 +36,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from redline.domain import Action, Decision, Verdict
+from redline.domain import Action, Decision, OversightFacts, Verdict
 from redline.policy.model import SEVERITY, Policy, RouteSettings, Thresholds
 
 __all__ = ["decide"]
@@ -38,6 +48,7 @@ def decide(
     *,
     errors: Sequence[str] = (),
     route: RouteSettings | None = None,
+    oversight: OversightFacts | None = None,
 ) -> Decision:
     """Combine verdicts into one decision under ``policy``.
 
@@ -47,6 +58,8 @@ def decide(
         errors: descriptions of classifier failures (no content, just what failed).
         route: the route of the request; its ``on_error`` applies to failures. Defaults to
             the policy's default route.
+        oversight: the request's declared purpose and authority facts; ``None`` for
+            responses and for screening without a request (``/v1/moderations``).
 
     Returns:
         The decision; never raises for any input.
@@ -66,13 +79,18 @@ def decide(
         elif score >= row.review:
             held.append(category)
 
-    drivers = blocked or held
-    action = Action.BLOCK if blocked else Action.REVIEW if held else Action.ALLOW
-    reason = ""
-    if drivers:
-        reason = "; ".join(
-            f"{c} {scores[c]:.2f} >= {_limit(table[c], action):.2f}" for c in drivers
-        )
+    notes: dict[Action, list[str]] = {Action.BLOCK: [], Action.REVIEW: []}
+    extra_clauses: list[str] = []
+    if oversight is not None:
+        _authority(policy, oversight, scores, blocked, held, notes, extra_clauses)
+
+    action, drivers = _action(blocked, held, notes)
+    reason_parts = [  # authority findings may name a category whose score did not cross
+        f"{c} {scores[c]:.2f} >= {_limit(table[c], action):.2f}"
+        for c in drivers
+        if c in scores and scores[c] >= _limit(table[c], action)
+    ]
+    reason = "; ".join(dict.fromkeys([*reason_parts, *notes.get(action, ())]))
     if failures:
         fail = (route or policy.default_route).on_error
         if SEVERITY[fail] > SEVERITY[action]:
@@ -85,8 +103,10 @@ def decide(
         if wanted is None or v.category in wanted:
             evidence.update(dict.fromkeys(v.evidence))
     clauses: tuple[str, ...] = ()
-    if drivers:
+    if drivers or extra_clauses:
         cited = {cid for c in drivers for cid in table[c].clauses}
+        if action is Action.BLOCK:
+            cited.update(extra_clauses)
         clauses = tuple(c.id for c in policy.clauses if c.id in cited)
     return Decision(
         action=action,
@@ -96,7 +116,64 @@ def decide(
         evidence=tuple(evidence),
         policy_sha256=policy.sha256,
         reason=f"{action.value}: {reason}" if reason else "",
+        notes=tuple(dict.fromkeys(notes.get(action, ()))),
     )
+
+
+def _action(
+    blocked: list[str], held: list[str], notes: Mapping[Action, list[str]]
+) -> tuple[Action, list[str]]:
+    """The most severe finding and the categories that drove it."""
+    if blocked or notes[Action.BLOCK]:
+        return Action.BLOCK, blocked
+    if held or notes[Action.REVIEW]:
+        return Action.REVIEW, held
+    return Action.ALLOW, []
+
+
+def _authority(
+    policy: Policy,
+    facts: OversightFacts,
+    scores: Mapping[str, float],
+    blocked: list[str],
+    held: list[str],
+    notes: dict[Action, list[str]],
+    clauses: list[str],
+) -> None:
+    """Add the authority findings (see the module docstring, step 3) in place."""
+    settings = policy.authority
+    purpose = facts.declared.purpose
+    if purpose:
+        forbidden = settings.forbidden_purpose(purpose)
+        if forbidden is not None:
+            notes[Action.BLOCK].append(f"purpose {purpose!r} is never allowed")
+            clauses.extend(forbidden.clauses)
+        elif purpose not in settings.purposes:
+            notes[Action.BLOCK].append(f"purpose {purpose!r} is not defined by the policy")
+    if facts.problems:
+        notes[Action.BLOCK].append("authority not confirmed: " + "; ".join(facts.problems))
+    for rule in settings.rules:
+        if not rule.applies_to(facts.model):
+            continue
+        score = scores.get(rule.category)
+        scored = rule.min_score is not None and score is not None and score >= rule.min_score
+        if not (facts.us_person or scored):
+            continue
+        if facts.valid_types.isdisjoint(rule.allowed_types):
+            action = rule.missing
+            note = (
+                f"authority rule {rule.id}: a confirmed authority of type "
+                f"{' | '.join(rule.allowed_types)} is required"
+            )
+        elif rule.verify:
+            action = Action.REVIEW
+            note = f"authority rule {rule.id}: the cited authority is held for verification"
+        else:
+            continue
+        target = blocked if action is Action.BLOCK else held
+        if rule.category not in target:
+            target.append(rule.category)
+        notes[action].append(note)
 
 
 def _max_scores(

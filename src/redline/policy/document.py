@@ -18,7 +18,7 @@ from typing import cast
 import rfc8785
 
 from redline.domain import JSONObject, JSONValue
-from redline.policy.model import Policy
+from redline.policy.model import AuthoritySettings, Policy, PolicyTest
 
 __all__ = ["canonical_bytes", "to_document", "to_toml"]
 
@@ -89,17 +89,38 @@ def to_document(policy: Policy, *, annotate: bool = False) -> JSONObject:
             "max_score": policy.judge.max_score,
             "timeout_s": policy.judge.timeout_s,
         },
-        "tests": [
-            _test(
-                t.name,
-                [{"role": m.role, "content": m.text} for m in t.messages],
-                t.expect.value,
-                t.categories,
-            )
-            for t in policy.tests
-        ],
+        "tests": [_test(t) for t in policy.tests],
     }
+    authority = _authority(policy.authority)
+    if authority:  # absent when empty, so policies without it keep their hash
+        doc["authority"] = authority
     return doc
+
+
+def _authority(a: AuthoritySettings) -> JSONObject:
+    out: JSONObject = {}
+    if a.purposes:
+        out["purposes"] = list(a.purposes)
+    if a.forbidden:
+        out["forbidden_purposes"] = [
+            {"purpose": f.purpose, "clauses": list(f.clauses)} for f in a.forbidden
+        ]
+    rules: list[JSONValue] = []
+    for r in a.rules:
+        rule: JSONObject = {
+            "id": r.id,
+            "category": r.category,
+            "models": list(r.models),
+            "allowed_types": list(r.allowed_types),
+            "missing": r.missing.value,
+            "verify": r.verify,
+        }
+        if r.min_score is not None:
+            rule["min_score"] = r.min_score
+        rules.append(rule)
+    if rules:
+        out["rules"] = rules
+    return out
 
 
 def canonical_bytes(policy: Policy) -> bytes:
@@ -135,12 +156,21 @@ def _route(model: str, ceiling: str | None, on_error: str, output_screening: boo
     return route
 
 
-def _test(
-    name: str, messages: list[JSONValue], expect: str, categories: tuple[str, ...] | None
-) -> JSONObject:
-    test: JSONObject = {"name": name, "messages": messages, "expect": expect}
-    if categories is not None:
-        test["categories"] = list(categories)
+def _test(t: PolicyTest) -> JSONObject:
+    messages: list[JSONValue] = [{"role": m.role, "content": m.text} for m in t.messages]
+    test: JSONObject = {"name": t.name, "messages": messages, "expect": t.expect.value}
+    if t.categories is not None:
+        test["categories"] = list(t.categories)
+    if t.purpose:
+        test["purpose"] = t.purpose
+    if t.authorities:
+        test["authorities"] = list(t.authorities)
+    if t.invalid_authorities:
+        test["invalid_authorities"] = list(t.invalid_authorities)
+    if t.us_person:
+        test["us_person"] = True
+    if t.model:
+        test["model"] = t.model
     return test
 
 

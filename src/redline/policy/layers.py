@@ -30,7 +30,16 @@ route ``on_error``                  ``block`` >= ``review``; never below the flo
 route ``output_screening``          never ``false`` (the floor screens every output)
 route ``ceiling``                   set it where the floor has none; never change a floor one
 judge (if the floor enables it)     keep it on, same model and timeout, widen the band only
+authority ``purposes``              add codes (a code the policy does not know is blocked)
+authority ``forbidden_purposes``    add purposes or clauses; every floor entry stays (union)
+authority rule ``category``         not change it; ``models`` not change them
+authority rule ``allowed_types``    remove types (fewer authorities qualify); never add
+authority rule ``missing``          ``block`` >= ``review``; never below the floor rule's
+authority rule ``verify``           turn it on; never off
+authority rule ``min_score``        set or lower it (more requests trigger the rule)
 ==================================  ==========================================================
+
+A purpose that one layer allows and another forbids is forbidden (forbidden wins).
 
 A new (overlay) route inherits unset fields from the effective default route ``"*"``; the
 overlay's ``on_error`` for it may not be looser than the floor's default route. Operator
@@ -54,10 +63,13 @@ from redline.policy.model import (
     DEFAULT_ROUTE,
     SEVERITY,
     WILDCARD,
+    AuthorityRule,
+    AuthoritySettings,
     BulkRecords,
     Category,
     Clause,
     ClosedLoop,
+    ForbiddenPurpose,
     JudgeSettings,
     MonitorSettings,
     PersonVolume,
@@ -69,6 +81,8 @@ from redline.policy.model import (
 )
 from redline.policy.parse import (
     SCHEMA_VERSION,
+    AuthorityEntry,
+    AuthorityRuleEntry,
     CategoryEntry,
     ClauseEntry,
     JudgeEntry,
@@ -121,6 +135,9 @@ class _Merger:
         self.judge = JudgeSettings()
         self.floor_rules: dict[tuple[RuleKind, str], ReviewRule] = {}
         self.floor_routes: dict[str, RouteSettings] = {}
+        self.purposes: dict[str, None] = {}
+        self.forbidden: dict[str, ForbiddenPurpose] = {}
+        self.authority_rules: dict[str, AuthorityRule] = {}
         self.paths: dict[str, tuple[str, str]] = {}  # id -> (source, path) of its entry
         self.source = ""
 
@@ -141,6 +158,7 @@ class _Merger:
         for route in sorted(layer.routes, key=lambda r: r.model != DEFAULT_ROUTE):
             self.route(route, is_floor=is_floor)
         self.judge_settings(layer.judge, is_floor=is_floor)
+        self.authority(layer.authority)
         for entry in layer.tests:
             if entry.test.name in self.tests:
                 self.bad(
@@ -410,6 +428,85 @@ class _Merger:
             self.bad("judge.min_score", "must not exceed max_score")
         self.judge = new
 
+    # -- authority ----------------------------------------------------------------------
+
+    def authority(self, e: AuthorityEntry) -> None:
+        self.purposes.update(dict.fromkeys(e.purposes))
+        for path, entry in e.forbidden:
+            old = self.forbidden.get(entry.purpose)
+            clauses = _extend(old.clauses, entry.clauses) if old else entry.clauses
+            self.forbidden[entry.purpose] = ForbiddenPurpose(purpose=entry.purpose, clauses=clauses)
+            self.paths.setdefault(f"forbidden:{entry.purpose}", (self.source, path))
+        for rule in e.rules:
+            self.authority_rule(rule)
+
+    def authority_rule(self, e: AuthorityRuleEntry) -> None:
+        old = self.authority_rules.get(e.id)
+        p = e.path
+        if old is None:
+            category = self.need(e.category, f"{p}.category") or ""
+            types = self.need(e.allowed_types, f"{p}.allowed_types") or ()
+            if e.allowed_types == ():
+                self.bad(f"{p}.allowed_types", "list at least one authority type")
+            self.authority_rules[e.id] = AuthorityRule(
+                id=e.id,
+                category=category,
+                models=e.models or ("*",),
+                allowed_types=types,
+                missing=e.missing or Action.BLOCK,
+                verify=bool(e.verify),
+                min_score=e.min_score,
+            )
+            self.paths[f"authority_rule:{e.id}"] = (self.source, p)
+            return
+        what = f"floor authority rule {old.id}"
+        if e.category is not None and e.category != old.category:
+            self.bad(f"{p}.category", f"cannot change the category of the {what}")
+        if e.models is not None and e.models != old.models:
+            self.bad(f"{p}.models", f"cannot change the models of the {what}")
+        types = old.allowed_types
+        if e.allowed_types is not None:
+            added = [t for t in e.allowed_types if t not in old.allowed_types]
+            if added:
+                self.bad(
+                    f"{p}.allowed_types",
+                    f"cannot add authority type(s) {', '.join(added)} to the {what}",
+                )
+            types = tuple(t for t in old.allowed_types if t in e.allowed_types)
+            if not types:
+                self.bad(f"{p}.allowed_types", "list at least one authority type")
+        missing = e.missing or old.missing
+        if SEVERITY[missing] < SEVERITY[old.missing]:
+            self.bad(
+                f"{p}.missing",
+                f"cannot weaken missing to {missing!s}; the {what} says {old.missing!s}",
+            )
+        if e.verify is False and old.verify:
+            self.bad(f"{p}.verify", f"cannot turn off verification required by the {what}")
+        min_score = old.min_score
+        if e.min_score is not None:
+            if old.min_score is not None and e.min_score > old.min_score:
+                self.bad(
+                    f"{p}.min_score",
+                    f"cannot raise min_score above {old.min_score} "
+                    f"set by the {what} (may only be lowered)",
+                )
+            min_score = e.min_score
+        self.authority_rules[e.id] = replace(
+            old,
+            allowed_types=types,
+            missing=missing if SEVERITY[missing] >= SEVERITY[old.missing] else old.missing,
+            verify=old.verify or bool(e.verify),
+            min_score=min_score,
+        )
+
+    def authority_settings(self) -> AuthoritySettings:
+        return AuthoritySettings(
+            purposes=tuple(p for p in self.purposes if p not in self.forbidden),
+            forbidden=tuple(self.forbidden.values()),
+            rules=tuple(self.authority_rules.values()),
+        )
+
     # -- the end --------------------------------------------------------------------------
 
     def finish(self, floor: Layer, overlay: Layer | None) -> Policy | None:
@@ -427,6 +524,7 @@ class _Merger:
             monitors=self.monitors,
             routes=tuple(self.routes.values()),
             judge=self.judge,
+            authority=self.authority_settings(),
             tests=tuple(self.tests.values()),
             floor_sha256=floor.sha256,
             overlay_sha256=overlay.sha256 if overlay is not None else "",
@@ -441,10 +539,20 @@ class _Merger:
         for kind, cat in self.rules:
             if cat != WILDCARD and cat not in self.categories:
                 self.at(f"rule:{kind}:{cat}", ".category", f"unknown category {cat!r}")
+        self.check_authority_references()
         for t in self.tests.values():
             for i, ref in enumerate(t.categories or ()):
                 if ref not in self.categories:
                     self.at(f"test:{t.name}", f".categories[{i}]", f"unknown category {ref!r}")
+
+    def check_authority_references(self) -> None:
+        for f in self.forbidden.values():
+            for i, ref in enumerate(f.clauses):
+                if ref not in self.clauses:
+                    self.at(f"forbidden:{f.purpose}", f".clauses[{i}]", f"unknown clause {ref!r}")
+        for r in self.authority_rules.values():
+            if r.category and r.category not in self.categories:
+                self.at(f"authority_rule:{r.id}", ".category", f"unknown category {r.category!r}")
 
     def at(self, key: str, suffix: str, message: str) -> None:
         source, path = self.paths[key]

@@ -33,10 +33,13 @@ __all__ = [
     "AUTHORITY_PATTERN",
     "DEFAULT_ROUTE",
     "WILDCARD",
+    "AuthorityRule",
+    "AuthoritySettings",
     "BulkRecords",
     "Category",
     "Clause",
     "ClosedLoop",
+    "ForbiddenPurpose",
     "JudgeSettings",
     "MonitorSettings",
     "PersonVolume",
@@ -191,16 +194,78 @@ class JudgeSettings:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ForbiddenPurpose:
+    """A purpose of use that is never allowed; a request declaring it is blocked, citing
+    ``clauses`` (e.g. domestic law enforcement outside the Posse Comitatus exceptions, C7)."""
+
+    purpose: str
+    clauses: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AuthorityRule:
+    """What a request touching U.S.-person data needs under a category (and routes).
+
+    The rule applies to a request on a route matching one of ``models`` (fnmatch patterns)
+    when the request targets a U.S. person (monitors' person extraction), or, when
+    ``min_score`` is set, when ``category`` scores at least ``min_score``. It then needs a
+    cited authority of one of ``allowed_types`` that the register confirms; without one the
+    decision is ``missing`` (``block`` or ``review``) under ``category``. With ``verify``,
+    a request that does cite a confirmed authority is held for review so that a cleared
+    reviewer verifies it before it passes.
+    """
+
+    id: str
+    category: str
+    models: tuple[str, ...] = ("*",)
+    allowed_types: tuple[str, ...]
+    missing: Action = Action.BLOCK
+    verify: bool = False
+    min_score: float | None = None
+
+    def applies_to(self, model: str) -> bool:
+        """Whether the rule covers requests to ``model``."""
+        return any(fnmatch.fnmatchcase(model, pattern) for pattern in self.models)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AuthoritySettings:
+    """Purposes of use and authority rules (``[authority]`` in a policy file).
+
+    ``purposes`` are the codes a request may declare; a code that is neither listed nor
+    forbidden is blocked (the policy does not know what it means). ``forbidden`` purposes
+    are blocked whatever else the request says.
+    """
+
+    purposes: tuple[str, ...] = ()
+    forbidden: tuple[ForbiddenPurpose, ...] = ()
+    rules: tuple[AuthorityRule, ...] = ()
+
+    def forbidden_purpose(self, purpose: str) -> ForbiddenPurpose | None:
+        """The forbidden-purpose entry for ``purpose``, if it is forbidden."""
+        return next((f for f in self.forbidden if f.purpose == purpose), None)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PolicyTest:
     """A policy's own test case: a conversation and the decision it must get.
 
     ``categories`` (when given) must equal, as a set, the categories of the decision.
+    ``purpose``, ``authorities`` (``TYPE:ID`` strings), ``us_person`` and ``model`` state the
+    request's oversight facts; every cited authority counts as confirmed by the register
+    unless listed in ``invalid_authorities`` (a policy test exercises the policy, not a
+    register).
     """
 
     name: str
     messages: tuple[Message, ...]
     expect: Action
     categories: tuple[str, ...] | None = None
+    purpose: str = ""
+    authorities: tuple[str, ...] = ()
+    invalid_authorities: tuple[str, ...] = ()
+    us_person: bool = False
+    model: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -228,6 +293,7 @@ class Policy:
     monitors: MonitorSettings
     routes: tuple[RouteSettings, ...]
     judge: JudgeSettings = JudgeSettings()
+    authority: AuthoritySettings = AuthoritySettings()
     tests: tuple[PolicyTest, ...] = ()
     sha256: str = ""
     floor_sha256: str = ""

@@ -29,11 +29,19 @@ from pathlib import Path
 
 from redline.domain import Action, Message
 from redline.errors import PolicyError, PolicyParseError, PolicyValidationError
-from redline.policy.model import AUTHORITY_PATTERN, WILDCARD, PolicyTest, RuleKind
+from redline.policy.model import (
+    AUTHORITY_PATTERN,
+    WILDCARD,
+    ForbiddenPurpose,
+    PolicyTest,
+    RuleKind,
+)
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
     "SCHEMA_VERSION",
+    "AuthorityEntry",
+    "AuthorityRuleEntry",
     "CategoryEntry",
     "ClauseEntry",
     "JudgeEntry",
@@ -55,10 +63,19 @@ SCHEMA_VERSION = 1
 _CLAUSE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}")
 _CATEGORY_ID = re.compile(r"[a-z][a-z0-9_]{0,63}")
 _ROLES = frozenset({"system", "developer", "user", "assistant", "tool"})
+#: Purpose codes and authority types (same shapes as the request metadata, ``wire.py``).
+PURPOSE_CODE = re.compile(r"[a-z][a-z0-9-]{0,63}")
+AUTHORITY_TYPE = re.compile(r"[a-z][a-z0-9-]{0,31}")
+_RULE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}")
 
 _TOP = frozenset(
     {"schema_version", "clauses", "categories", "review_rules", "monitors", "routes", "judge"}
-    | {"tests"}
+    | {"tests", "authority"}
+)
+_AUTHORITY_KEYS = frozenset({"purposes", "forbidden_purposes", "rules"})
+_FORBIDDEN_KEYS = frozenset({"purpose", "clauses"})
+_AUTHORITY_RULE_KEYS = frozenset(
+    {"id", "category", "models", "allowed_types", "missing", "verify", "min_score"}
 )
 _CLAUSE_KEYS = frozenset({"id", "text", "authorities"})
 _CATEGORY_KEYS = frozenset(
@@ -72,7 +89,10 @@ _LOOP_KEYS = frozenset({"effector_tools", "min_interval_s", "max_unattended_call
 _BULK_KEYS = frozenset({"min_records"})
 _ROUTE_KEYS = frozenset({"model", "ceiling", "on_error", "output_screening"})
 _JUDGE_KEYS = frozenset({"enabled", "model", "min_score", "max_score", "timeout_s"})
-_TEST_KEYS = frozenset({"name", "messages", "expect", "categories"})
+_TEST_KEYS = frozenset(
+    {"name", "messages", "expect", "categories"}
+    | {"purpose", "authorities", "invalid_authorities", "us_person", "model"}
+)
 _MESSAGE_KEYS = frozenset({"role", "content"})
 
 
@@ -192,6 +212,29 @@ class JudgeEntry:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class AuthorityRuleEntry:
+    """An ``[[authority.rules]]`` entry as written; ``None`` marks an absent key."""
+
+    path: str
+    id: str
+    category: str | None = None
+    models: tuple[str, ...] | None = None
+    allowed_types: tuple[str, ...] | None = None
+    missing: Action | None = None
+    verify: bool | None = None
+    min_score: float | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AuthorityEntry:
+    """The ``[authority]`` table as written."""
+
+    purposes: tuple[str, ...] = ()
+    forbidden: tuple[tuple[str, ForbiddenPurpose], ...] = ()  # (key path, entry)
+    rules: tuple[AuthorityRuleEntry, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class TestEntry:
     """A ``[[tests]]`` entry: a complete :class:`PolicyTest` plus where it was written."""
 
@@ -211,6 +254,7 @@ class Layer:
     monitors: MonitorsEntry = MonitorsEntry()
     routes: tuple[RouteEntry, ...] = ()
     judge: JudgeEntry = JudgeEntry()
+    authority: AuthorityEntry = AuthorityEntry()
     tests: tuple[TestEntry, ...] = ()
 
 
@@ -303,6 +347,7 @@ class _Reader:
             monitors=self.monitors(doc),
             routes=routes,
             judge=self.judge(doc),
+            authority=self.authority(doc),
             tests=tests,
         )
 
@@ -430,6 +475,58 @@ class _Reader:
             timeout_s=timeout,
         )
 
+    def authority(self, doc: Mapping[str, object]) -> AuthorityEntry:
+        top = self.table(doc, "authority", "")
+        self.keys(top, "authority", _AUTHORITY_KEYS)
+        purposes = self.strings(top, "purposes", "authority") or ()
+        for i, code in enumerate(purposes):
+            self.shape(code, f"authority.purposes[{i}]", PURPOSE_CODE)
+        forbidden = []
+        for path, t in self.tables(top, "forbidden_purposes", "authority"):
+            self.keys(t, path, _FORBIDDEN_KEYS)
+            purpose = self.text(t, "purpose", path) or ""
+            self.shape(purpose, f"{path}.purpose", PURPOSE_CODE)
+            if purpose in purposes:
+                self.invalid(f"{path}.purpose", f"{purpose!r} is also listed in purposes")
+            clauses = self.strings(t, "clauses", path)
+            if not clauses:
+                self.invalid(f"{path}.clauses", "a forbidden purpose must cite at least one clause")
+            forbidden.append((path, ForbiddenPurpose(purpose=purpose, clauses=clauses or ())))
+        rules = tuple(self.authority_rule(t, p) for p, t in self.tables(top, "rules", "authority"))
+        self.unique([f.purpose for _, f in forbidden], "authority.forbidden_purposes", "purpose")
+        self.unique([r.id for r in rules], "authority.rules", "id")
+        return AuthorityEntry(purposes=purposes, forbidden=tuple(forbidden), rules=rules)
+
+    def authority_rule(self, t: Mapping[str, object], path: str) -> AuthorityRuleEntry:
+        self.keys(t, path, _AUTHORITY_RULE_KEYS)
+        types = self.strings(t, "allowed_types", path)
+        for i, kind in enumerate(types or ()):
+            self.shape(kind, f"{path}.allowed_types[{i}]", AUTHORITY_TYPE)
+        models = self.strings(t, "models", path)
+        if models == ():
+            self.invalid(f"{path}.models", 'list at least one model pattern ("*" for all)')
+        missing_text = self.text(t, "missing", path)
+        missing: Action | None = None
+        if missing_text is not None:
+            if missing_text not in {Action.BLOCK.value, Action.REVIEW.value}:
+                self.parse(f"{path}.missing", 'must be "block" or "review"')
+            else:
+                missing = Action(missing_text)
+        return AuthorityRuleEntry(
+            path=path,
+            id=self.ident(t, path, "id", _RULE_ID),
+            category=self.text(t, "category", path),
+            models=models,
+            allowed_types=types,
+            missing=missing,
+            verify=self.flag(t, "verify", path),
+            min_score=self.unit(t, "min_score", path),
+        )
+
+    def shape(self, value: str, path: str, shape: re.Pattern[str]) -> None:
+        if not shape.fullmatch(value):
+            self.parse(path, f"{value!r} is malformed ({shape.pattern})")
+
     def test(self, t: Mapping[str, object], path: str) -> TestEntry:
         self.keys(t, path, _TEST_KEYS)
         name = self.text(t, "name", path)
@@ -458,6 +555,11 @@ class _Reader:
             messages=tuple(messages),
             expect=expect,
             categories=self.strings(t, "categories", path),
+            purpose=self.text(t, "purpose", path) or "",
+            authorities=self.strings(t, "authorities", path) or (),
+            invalid_authorities=self.strings(t, "invalid_authorities", path) or (),
+            us_person=bool(self.flag(t, "us_person", path)),
+            model=self.text(t, "model", path) or "",
         )
         return TestEntry(path=path, test=test)
 

@@ -15,9 +15,23 @@ from pathlib import Path
 
 from redline.errors import ClassifierError
 
-__all__ = ["ARTIFACTS_DIR", "Manifest", "load_manifest", "sha256_file"]
+__all__ = [
+    "ARTIFACTS_DIR",
+    "MULTILINGUAL_SPECIAL",
+    "MULTILINGUAL_TABLE",
+    "MULTILINGUAL_TOKENIZER",
+    "Manifest",
+    "load_manifest",
+    "sha256_file",
+]
 
 ARTIFACTS_DIR = Path(__file__).resolve().parent / "artifacts"
+#: The multilingual static table (multilingual-e5-small's input embeddings, XLM-R
+#: SentencePiece vocabulary pruned to the pieces the data needs; see NOTICE.txt) and its
+#: tokenizer; ids below MULTILINGUAL_SPECIAL are <s>, <pad>, </s>, <unk>.
+MULTILINGUAL_TABLE = "static_ml.npy"
+MULTILINGUAL_TOKENIZER = "static_ml_tokenizer.json"
+MULTILINGUAL_SPECIAL = 4
 
 
 def sha256_file(path: Path) -> str:

@@ -5,6 +5,12 @@ by :mod:`redline.training.distill`; a text's embedding is the mean of its tokens
 L2-normalised. Cost is linear in the text and tiny: tokenising runs in Rust
 (``tokenizers``) and pooling is one numpy gather. Token ids are returned too, because the
 hashed n-gram features reuse them.
+
+The same class serves the multilingual table (``static_ml.npy`` with its SentencePiece
+tokenizer ``static_ml_tokenizer.json``, special ids 0-3), whose mean embedding is an extra
+block of dense features (:mod:`redline.screening.features`): the English WordPiece
+vocabulary splits Cyrillic, Arabic or Devanagari words into single letters and maps most
+Chinese characters to ``[UNK]``.
 """
 
 from __future__ import annotations
@@ -29,13 +35,13 @@ _CACHE_CHARS = 8_192
 class StaticEmbedder:
     """Tokenise and embed texts with a distilled static table."""
 
-    def __init__(self, tokenizer_path: Path, table_path: Path) -> None:
+    def __init__(self, tokenizer_path: Path, table_path: Path, *, special: int = _SPECIAL) -> None:
         self._tokenizer = Tokenizer.from_file(str(tokenizer_path))
         self._tokenizer.no_truncation()
         self._tokenizer.no_padding()
         self._table = np.load(table_path).astype(np.float32)
         self.dims = int(self._table.shape[1])
-        self.special = _SPECIAL
+        self.special = special  # ids below this are special tokens, never embedded
         self._ids: LRU[str, IdArray] = LRU(4_096)
 
     @property
@@ -67,7 +73,7 @@ class StaticEmbedder:
 
     def embed_ids(self, ids: IdArray) -> FloatArray:
         """Mean of the table rows of ``ids`` (content tokens only), L2-normalised."""
-        content = ids[ids >= _SPECIAL] if ids.size else ids
+        content = ids[ids >= self.special] if ids.size else ids
         if content.size == 0:
             return np.zeros(self.dims, dtype=np.float32)
         vector: FloatArray = self._table[content].mean(axis=0)

@@ -1,7 +1,8 @@
 """Feature extraction: conversation texts -> one dense vector and one sparse hashed vector.
 
-Dense part (see :data:`DENSE_LAYOUT`): static embeddings of the final instruction and of
-the context, factor counts for both, and structure (records, turns, tools, obfuscation).
+Dense part: static embeddings of the final instruction and of the context, factor counts
+for both, structure (records, turns, tools, obfuscation), then (when the artifacts carry
+the multilingual table) the multilingual embeddings of the final instruction and context.
 Sparse part: hashed WordPiece unigrams and bigrams of the final turn and the context in
 separate namespaces, log-scaled term frequencies, L2-normalised. WordPiece pieces double
 as character n-grams for languages the encoder knows poorly.
@@ -58,9 +59,10 @@ class FeatureVector:
     sparse_value: npt.NDArray[np.float32]
 
 
-def dense_size(dims: int) -> int:
-    """Length of the dense vector for an embedder of ``dims`` dimensions."""
-    return 2 * dims + 2 * len(FACTORS) + len(_STRUCTURE)
+def dense_size(dims: int, multilingual_dims: int = 0) -> int:
+    """Length of the dense vector for an embedder of ``dims`` dimensions (and a multilingual
+    table of ``multilingual_dims``, whose two blocks come last)."""
+    return 2 * dims + 2 * len(FACTORS) + len(_STRUCTURE) + 2 * multilingual_dims
 
 
 def hashed_ids(
@@ -80,11 +82,15 @@ def hashed_ids(
 
 
 class Featurizer:
-    """Builds feature vectors; owns the embedder."""
+    """Builds feature vectors; owns the embedders (the English table and, when the
+    artifacts have one, the multilingual table)."""
 
-    def __init__(self, embedder: StaticEmbedder) -> None:
+    def __init__(
+        self, embedder: StaticEmbedder, multilingual: StaticEmbedder | None = None
+    ) -> None:
         self.embedder = embedder
-        self.dense_size = dense_size(embedder.dims)
+        self.multilingual = multilingual
+        self.dense_size = dense_size(embedder.dims, multilingual.dims if multilingual else 0)
 
     def features(self, texts: ConversationTexts) -> FeatureVector:
         final_ids, context_ids = self.embedder.token_ids([texts.final, texts.context])
@@ -95,6 +101,7 @@ class Featurizer:
                 np.log1p(np.asarray(counts_of(texts.final), dtype=np.float32)),
                 np.log1p(np.asarray(counts_of(texts.context), dtype=np.float32)),
                 self._structure(texts),
+                *self._multilingual(texts),
             ]
         ).astype(np.float32)
         i1, v1 = hashed_ids(final_ids, 0)
@@ -105,6 +112,12 @@ class Featurizer:
         if norm > 0:
             values = values / norm
         return FeatureVector(dense=dense, sparse_index=index, sparse_value=values)
+
+    def _multilingual(self, texts: ConversationTexts) -> list[npt.NDArray[np.float32]]:
+        if self.multilingual is None:
+            return []
+        final_ids, context_ids = self.multilingual.token_ids([texts.final, texts.context])
+        return [self.multilingual.embed_ids(final_ids), self.multilingual.embed_ids(context_ids)]
 
     @staticmethod
     def _structure(texts: ConversationTexts) -> npt.NDArray[np.float32]:

@@ -48,6 +48,7 @@ so that evidence can go into the audit log.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,7 +58,14 @@ import numpy as np
 from redline.domain import ChatRequest, Message, ToolSpec, Verdict
 from redline.errors import ClassifierError
 from redline.policy import Policy
-from redline.screening.artifacts import ARTIFACTS_DIR, Manifest, load_manifest
+from redline.screening.artifacts import (
+    ARTIFACTS_DIR,
+    MULTILINGUAL_SPECIAL,
+    MULTILINGUAL_TABLE,
+    MULTILINGUAL_TOKENIZER,
+    Manifest,
+    load_manifest,
+)
 from redline.screening.conversation import ConversationTexts, conversation_texts
 from redline.screening.embedder import StaticEmbedder
 from redline.screening.excerpt import salient_excerpt
@@ -89,6 +97,10 @@ class Judgement:
     whole_scores: dict[str, float] = field(default_factory=dict)
     unit_scores: dict[str, float] = field(default_factory=dict)
     units: int = 0
+    timings: dict[str, float] = field(default_factory=dict)
+    """Seconds spent per tier (``tier1``, ``tier2``, ``units``, ``operator``); tier 2 holds
+    every tier-2 call, whole conversation and units alike, and ``units`` the rest of unit
+    scoring."""
 
     def verdicts(self) -> list[Verdict]:
         """One verdict per category."""
@@ -118,7 +130,7 @@ class SafetyStack:
             raise ClassifierError("the unit head and the tier-1 head name different classes")
         self.manifest = manifest
         self.featurizer = featurizer
-        self.units = UnitFeaturizer(featurizer.embedder)
+        self.units = UnitFeaturizer(featurizer.embedder, featurizer.multilingual)
         self.head = head
         self.unit_head = unit_head
         self.tier2 = tier2
@@ -138,6 +150,13 @@ class SafetyStack:
         embedder = StaticEmbedder(
             manifest.path("tokenizer.json"), manifest.path("static_embeddings.npy")
         )
+        multilingual = None
+        if MULTILINGUAL_TABLE in manifest.files:
+            multilingual = StaticEmbedder(
+                manifest.path(MULTILINGUAL_TOKENIZER),
+                manifest.path(MULTILINGUAL_TABLE),
+                special=MULTILINGUAL_SPECIAL,
+            )
         head = LinearHead.load(manifest.path("tier1.npz"))
         unit_head = LinearHead.load(manifest.path("units.npz"))
         tier2 = None
@@ -166,7 +185,7 @@ class SafetyStack:
                 )
         return cls(
             manifest=manifest,
-            featurizer=Featurizer(embedder),
+            featurizer=Featurizer(embedder, multilingual),
             head=head,
             unit_head=unit_head,
             tier2=tier2,
@@ -180,25 +199,36 @@ class SafetyStack:
         Raises:
             ClassifierError: the conversation has too many distinct segments to screen.
         """
+        clock = time.perf_counter
+        started = clock()
         texts = conversation_texts(messages, tools)
         features = self.featurizer.features(texts)
         whole = self.head.probabilities(features)
         tiers = ["tier1"]
+        timings = {"tier1": clock() - started}
         if self.tier2 is not None and max(whole[c] for c in self.red_lines) >= self.escalate_at:
+            started = clock()
             second = self.tier2.probabilities(texts)
             whole = {c: 0.5 * whole[c] + 0.5 * second[c] for c in whole}
             tiers.append("tier2")
+            timings["tier2"] = clock() - started
+        started = clock()
         segmented = segment(self.units, messages, tools)
-        unit_scores, top, escalated = self._score_units(segmented, whole, messages)
-        if escalated and "tier2" not in tiers:
-            tiers.append("tier2")
+        unit_scores, top, tier2_s = self._score_units(segmented, whole, messages)
+        if tier2_s:
+            if "tier2" not in tiers:
+                tiers.append("tier2")
+            timings["tier2"] = timings.get("tier2", 0.0) + tier2_s
         tiers.append("units")
+        timings["units"] = clock() - started - tier2_s
         scores = {c: max(whole[c], unit_scores[c]) for c in self.red_lines}
         if self.operator_models:
+            started = clock()
             embedding = features.dense[: self.featurizer.embedder.dims]
             for model in self.operator_models:
                 scores[model.category] = model.score(embedding)
             tiers.append("operator")
+            timings["operator"] = clock() - started
         evidence = _evidence(texts, scores, whole, segmented, top)
         return Judgement(
             scores=scores,
@@ -207,6 +237,7 @@ class SafetyStack:
             whole_scores={c: whole[c] for c in self.red_lines},
             unit_scores=unit_scores,
             units=len(segmented.units),
+            timings=timings,
         )
 
     def judge_request(self, request: ChatRequest) -> Judgement:
@@ -225,8 +256,9 @@ class SafetyStack:
 
     def _score_units(
         self, segmented: Segmented, floor: dict[str, float], messages: Sequence[Message]
-    ) -> tuple[dict[str, float], dict[str, Unit], bool]:
-        """Max over units per red line, the unit that reached it, whether tier 2 ran.
+    ) -> tuple[dict[str, float], dict[str, Unit], float]:
+        """Max over units per red line, the unit that reached it, and the seconds spent in
+        tier 2 (0.0: tier 2 did not run).
 
         ``floor`` holds the scores already reached (the whole-conversation judgement): a
         unit goes to tier 2 only if averaging could lift some red line above both it and
@@ -239,7 +271,7 @@ class SafetyStack:
             features = self.units.features(atoms, segmented.rest_presence(unit))
             probs = self.unit_head.probabilities(features)
             scored.append((max(probs[c] for c in self.red_lines), order, unit, probs))
-        escalated = False
+        tier2_s = 0.0
         if self.tier2 is not None:
             candidates = sorted(
                 (s for s in scored if s[0] >= self.unit_escalate_at), key=lambda s: (-s[0], s[1])
@@ -258,11 +290,12 @@ class SafetyStack:
                     for c in self.red_lines:
                         best[c] = max(best[c], probs[c])
                     continue
+                started = time.perf_counter()
                 second = self.tier2.pair_probabilities(
                     self._unit_excerpt(segmented, unit, messages), segmented.context_excerpt(unit)
                 )
+                tier2_s += time.perf_counter() - started
                 calls += 1
-                escalated = True
                 combined = {c: 0.5 * probs[c] + 0.5 * second[c] for c in probs}
                 candidates[i] = (0.0, order, unit, combined)
                 for c in self.red_lines:
@@ -276,7 +309,7 @@ class SafetyStack:
                 if probs[c] > out[c]:
                     out[c] = probs[c]
                     top[c] = unit
-        return out, top, escalated
+        return out, top, tier2_s
 
 
 def _evidence(

@@ -280,6 +280,7 @@ class AtomStats:
     counts: IntArray  # factor match counts on ``instruction``, FACTORS order
     ids: IntArray  # WordPiece ids of ``instruction``
     emb_sum: FloatArray  # sum of the static table rows of the content ids
+    ml_sum: FloatArray | None  # the same over the multilingual table (when there is one)
     n_tokens: int
     n_records: int
     signals: frozenset[str]
@@ -297,17 +298,24 @@ class AtomStats:
         return int(self.counts[_RED].sum())
 
 
-def unit_dense_size(dims: int) -> int:
-    """Dense width of a unit's feature vector."""
-    return dims + N_FACTORS + len(EXCULPATORY) + 5
+def unit_dense_size(dims: int, multilingual_dims: int = 0) -> int:
+    """Dense width of a unit's feature vector (the multilingual block comes last)."""
+    return dims + N_FACTORS + len(EXCULPATORY) + 5 + multilingual_dims
 
 
 class UnitFeaturizer:
     """Atom statistics (cached by text) and unit feature vectors."""
 
-    def __init__(self, embedder: StaticEmbedder, *, cache_size: int = 8_192) -> None:
+    def __init__(
+        self,
+        embedder: StaticEmbedder,
+        multilingual: StaticEmbedder | None = None,
+        *,
+        cache_size: int = 8_192,
+    ) -> None:
         self.embedder = embedder
-        self.dense_size = unit_dense_size(embedder.dims)
+        self.multilingual = multilingual
+        self.dense_size = unit_dense_size(embedder.dims, multilingual.dims if multilingual else 0)
         self._cache: LRU[str, AtomStats] = LRU(cache_size)
 
     def atom_stats(self, texts: Sequence[str]) -> list[AtomStats]:
@@ -338,10 +346,11 @@ class UnitFeaturizer:
             instruction = "\n".join([instruction, *views[1:]])
             prepared.append((full, instruction, n_records, normalized.signals, views[1:]))
         ids_list = self.embedder.token_ids([p[1] for p in prepared])
+        ml_sums = self._multilingual_sums([p[1] for p in prepared])
         table = self.embedder.table
         out: list[AtomStats] = []
-        for (full, instruction, n_records, signals, views), ids in zip(
-            prepared, ids_list, strict=True
+        for (full, instruction, n_records, signals, views), ids, ml_sum in zip(
+            prepared, ids_list, ml_sums, strict=True
         ):
             content = ids[ids >= self.embedder.special] if ids.size else ids
             emb_sum = (
@@ -357,6 +366,7 @@ class UnitFeaturizer:
                     counts=np.asarray(counts_of(instruction), dtype=np.int64),
                     ids=ids,
                     emb_sum=emb_sum,
+                    ml_sum=ml_sum,
                     n_tokens=int(content.size),
                     n_records=n_records,
                     signals=signals,
@@ -364,6 +374,21 @@ class UnitFeaturizer:
                     n_non_ascii=sum(1 for ch in head if ord(ch) > 127) if not head.isascii() else 0,
                     chars=len(full),
                 )
+            )
+        return out
+
+    def _multilingual_sums(self, texts: list[str]) -> list[FloatArray | None]:
+        """Sum of the multilingual table rows of each text's content tokens."""
+        ml = self.multilingual
+        if ml is None:
+            return [None] * len(texts)
+        out: list[FloatArray | None] = []
+        for ids in ml.token_ids(texts):
+            content = ids[ids >= ml.special] if ids.size else ids
+            out.append(
+                ml.table[content].sum(axis=0, dtype=np.float32)
+                if content.size
+                else np.zeros(ml.dims, dtype=np.float32)
             )
         return out
 
@@ -411,14 +436,19 @@ class UnitFeaturizer:
             ],
             dtype=np.float32,
         )
-        dense = np.concatenate(
-            [
-                emb,
-                np.log1p(np.minimum(counts, _MAX_COUNT)).astype(np.float32),
-                rest.astype(np.float32),
-                structure,
-            ]
-        ).astype(np.float32)
+        blocks = [
+            emb,
+            np.log1p(np.minimum(counts, _MAX_COUNT)).astype(np.float32),
+            rest.astype(np.float32),
+            structure,
+        ]
+        if self.multilingual is not None:
+            ml: FloatArray = np.sum(
+                [a.ml_sum for a in atoms if a.ml_sum is not None], axis=0, dtype=np.float32
+            )
+            norm = float(np.linalg.norm(ml))
+            blocks.append((ml / np.float32(norm)).astype(np.float32) if norm > 0 else ml)
+        dense = np.concatenate(blocks).astype(np.float32)
         ids = atoms[0].ids if len(atoms) == 1 else np.concatenate([a.ids for a in atoms])
         index, values = hashed_ids(ids, 0)
         norm = float(np.linalg.norm(values))

@@ -24,6 +24,17 @@ Invariants:
 * A route's ceiling is the meet of its configured accreditation and the policy's ceiling.
 * After a review approval, output screening ignores only the categories the reviewers
   released for that request; any other category still blocks.
+* The declared purpose, authorities and case of a request reach ``decide()`` as
+  :class:`OversightFacts` (checked against the authority register) and are recorded, as
+  given, in the request's and the response's decision events. A request citing an
+  authority the register does not confirm is recorded as blocked and refused with
+  :class:`AuthorityInvalid` (403 ``redline_authority_invalid``).
+
+Observability: each step runs in a span (``killswitch``, ``route``, ``access``,
+``screening``, ``policy``, ``audit``, ``review``, ``upstream``, ``output_screening``;
+:mod:`redline.service.tracing`) carrying names and outcomes, never content or markings; each
+decision, upstream call and fail-closed input is reported to the
+:class:`~redline.service.ports.Metrics` port.
 """
 
 from __future__ import annotations
@@ -31,36 +42,53 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypeVar
+
+from opentelemetry.context import Context
+from opentelemetry.trace import Span
 
 from redline.access import RouteCeiling, check_access
+from redline.authority import Register, check_authorities
 from redline.clock import Clock, SystemClock
 from redline.domain import (
     Action,
     ChatRequest,
     Decision,
+    Declared,
     Endpoint,
     JSONValue,
     Message,
+    OversightFacts,
     Principal,
     Verdict,
 )
-from redline.errors import AccessDenied, MarkingError, OutputBlocked, OutputWithheld
+from redline.errors import (
+    AccessDenied,
+    AuthorityInvalid,
+    MarkingError,
+    OutputBlocked,
+    OutputWithheld,
+    UpstreamError,
+)
 from redline.killswitch.service import HaltService
 from redline.markings import Label, extract_label, join, parse_marking
 from redline.monitors import Monitors
-from redline.policy import Policy, RuleKind, decide, effective_ceiling
+from redline.policy import Policy, ReviewRule, RuleKind, decide, effective_ceiling
 from redline.review import ReviewItem, ReviewService, RunApproved
-from redline.service.ports import AuditSink
+from redline.service.ports import NO_METRICS, AuditSink, Metrics
 from redline.service.routing import ModelRoute, Router
 from redline.service.screening import Screener, ScreenResult
+from redline.service.tracing import NO_TRACING, Tracing
 from redline.wire import (
     Reply,
     StreamText,
     error_body,
     held_bytes,
+    held_declared,
     parse_held,
     refusal_body,
     refusal_message,
@@ -87,6 +115,7 @@ HOLD_MIN_CHARS = 32
 HOLD_MAX_CHARS = 1024
 """Later text is screened and released in steps of half what was released, up to this."""
 _OFFLOAD_CHARS = 65_536  # marking extraction over more text than this runs in a thread
+_Reply = TypeVar("_Reply")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -125,6 +154,7 @@ class RequestContext:
     declared_label: str | None = None
     confirmation: str | None = None
     contest_block: bool = False
+    declared: Declared = field(default_factory=Declared)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -156,7 +186,12 @@ class Orchestrator:
         enclave_label: Label,
         digest: Callable[[bytes], str],
         clock: Clock | None = None,
+        register: Callable[[], Awaitable[Register]] | None = None,
+        metrics: Metrics = NO_METRICS,
+        tracing: Tracing = NO_TRACING,
     ) -> None:
+        self._metrics = metrics
+        self._tracing = tracing
         self.digest = digest
         self.router = router
         self._monitors = monitors
@@ -167,6 +202,7 @@ class Orchestrator:
         self._review = review
         self._enclave = enclave_label
         self._clock = clock or SystemClock()
+        self._register = register
 
     @property
     def monitors(self) -> Monitors:
@@ -180,24 +216,47 @@ class Orchestrator:
     ) -> Outcome:
         """Serve one request for an authenticated principal."""
         policy = self._policy()  # read once: the whole request runs under this policy
-        self._halts.enforce(principal.tenant, request.model)
+        tracing = self._tracing
+        with tracing.span("killswitch"):
+            self._halts.enforce(principal.tenant, request.model)
         route, ceiling, label = await self._admit(principal, request, policy, ctx)
         now = self._clock.now()
-        screened = await self._screener.screen(policy, request.screen_messages(), request.tools)
-        verdicts = list(screened.verdicts)
-        errors = list(screened.errors)
-        verdicts += await self.monitors.observe_request(
-            principal.id,
-            principal.tenant,
-            request.model,
-            request,
-            now,
-            confirmation=ctx.confirmation,
-        )
-        if any(m.non_text_parts for m in request.messages):
-            errors.append("non-text content parts cannot be screened")
-        decision = decide(policy, verdicts, errors=errors, route=policy.route_for(request.model))
-        recorded = self._record_request(principal, request, ctx, decision, screened, label)
+        with tracing.span("screening") as span:
+            screened = await self._screener.screen(policy, request.screen_messages(), request.tools)
+            verdicts = list(screened.verdicts)
+            errors = list(screened.errors)
+            verdicts += await self.monitors.observe_request(
+                principal.id,
+                principal.tenant,
+                request.model,
+                request,
+                now,
+                confirmation=ctx.confirmation,
+            )
+            if any(m.non_text_parts for m in request.messages):
+                errors.append("non-text content parts cannot be screened")
+                self._metrics.fail_closed("non_text_content")
+            span.set_attribute("redline.tiers", screened.tiers)
+            span.set_attribute("redline.errors", len(errors))
+        facts = await self._oversight(policy, request, ctx.declared, now)
+        with tracing.span("policy") as span:
+            decision = decide(
+                policy,
+                verdicts,
+                errors=errors,
+                route=policy.route_for(request.model),
+                oversight=facts,
+            )
+            _annotate(span, decision)
+        self._metrics.decision("request", decision.action.value, decision.categories)
+        recorded = self._record_request(principal, request, ctx, decision, screened, label, facts)
+        if facts.problems:  # decide() blocked it; the refusal names the authority problem
+            await recorded
+            raise AuthorityInvalid(
+                "a cited authority is not confirmed by the authority register: "
+                + "; ".join(facts.problems),
+                problems=facts.problems,
+            )
         if decision.action is not Action.ALLOW:
             await recorded
             if decision.action is Action.BLOCK and not ctx.contest_block:
@@ -222,14 +281,46 @@ class Orchestrator:
         await commit
         return outcome
 
+    async def _oversight(
+        self, policy: Policy, request: ChatRequest, declared: Declared, now: datetime
+    ) -> OversightFacts:
+        """The request's oversight facts; the person scan and the register are consulted only
+        when the policy has authority rules or the request cites an authority."""
+        if not policy.authority.rules and not declared.authorities:
+            return OversightFacts(declared=declared, model=request.model)
+        monitors = self.monitors
+        scope = bool(declared.authorities)
+        if sum(len(m.text) for m in request.messages) <= _OFFLOAD_CHARS:
+            us_person, persons = monitors.us_persons(request, scope=scope)
+        else:
+            us_person, persons = await asyncio.to_thread(
+                lambda: monitors.us_persons(request, scope=scope)
+            )
+        register = None
+        if declared.authorities and self._register is not None:
+            register = await self._register()
+        return check_authorities(
+            declared,
+            register,
+            model=request.model,
+            now=now,
+            us_person=us_person,
+            persons=persons,
+            cover=monitors.selector_digests,
+        )
+
     async def _admit(
         self, principal: Principal, request: ChatRequest, policy: Policy, ctx: RequestContext
     ) -> tuple[ModelRoute, RouteCeiling, Label]:
         """The route, its effective ceiling (accreditation met with the policy's ceiling) and
         the request's label, once the principal and the route may carry it."""
-        route = self.router.resolve(request.model)
-        ceiling = effective_ceiling(route.ceiling, policy.route_for(request.model).ceiling)
-        return route, ceiling, await self._check_access(principal, request, ceiling, ctx)
+        with self._tracing.span("route") as span:
+            route = self.router.resolve(request.model)
+            span.set_attribute("redline.model", route.public_model)
+            ceiling = effective_ceiling(route.ceiling, policy.route_for(request.model).ceiling)
+        with self._tracing.span("access"):
+            label = await self._check_access(principal, request, ceiling, ctx)
+        return route, ceiling, label
 
     async def _check_access(
         self, principal: Principal, request: ChatRequest, ceiling: RouteCeiling, ctx: RequestContext
@@ -261,21 +352,38 @@ class Orchestrator:
                 answering.principal.tenant,
                 request.model,
             )
-            first_events = await _started(events)
+            first_events = await self._upstream(route, _started(events))
             if not screen_output:
                 return Streaming(events=first_events, label=answering.label.banner())
-            relay = self._held_back(first_events, answering)
+            relay = self._held_back(first_events, answering, self._tracing.context())
             return Streaming(events=relay, label=answering.label.banner())
-        reply = await route.upstream.complete(request.endpoint, body)
+        reply = await self._upstream(route, route.upstream.complete(request.endpoint, body))
         if not screen_output:
             return Completed(body=reply.body, label=answering.label.banner())
         return await self._answer(answering, reply.body)
 
+    async def _upstream(self, route: ModelRoute, call: Awaitable[_Reply]) -> _Reply:
+        """One upstream call (a whole reply, or a stream's first event), timed and traced."""
+        started = time.perf_counter()
+        with self._tracing.span("upstream") as span:
+            span.set_attribute("redline.model", route.public_model)
+            try:
+                reply = await call
+            except UpstreamError as exc:
+                error = type(exc).__name__
+                self._metrics.upstream(route.public_model, time.perf_counter() - started, error)
+                span.set_attribute("redline.error", error)
+                raise
+        self._metrics.upstream(route.public_model, time.perf_counter() - started, None)
+        return reply
+
     async def _answer(self, answering: _Answering, body: bytes) -> Outcome:
         """Screen and label a whole reply: the answer, a refusal, or OutputWithheld."""
-        output = reply_output(body)
-        label = await self._output_label(answering, output)
-        decision = await self._screen_output(answering, output)
+        with self._tracing.span("output_screening") as span:
+            output = reply_output(body)
+            label = await self._output_label(answering, output)
+            decision = await self._screen_output(answering, output)
+            _annotate(span, decision)
         if decision.action is not Action.ALLOW:
             return Refused(decision=decision, on_output=True)
         return Completed(body=body, label=label.banner())
@@ -320,11 +428,26 @@ class Orchestrator:
         kind = RuleKind.OVERRIDE if decision.action is Action.BLOCK else RuleKind.REVIEW
         category = decision.categories[0] if decision.categories else "*"
         rule = policy.review_rule(category, kind)
-        item = await self._review.submit(
+        with self._tracing.span("review"):
+            item = await self._submit(principal, request, ctx, decision, label, kind, rule, now)
+        return Refused(decision=decision, review_id=item.id)
+
+    async def _submit(
+        self,
+        principal: Principal,
+        request: ChatRequest,
+        ctx: RequestContext,
+        decision: Decision,
+        label: Label,
+        kind: RuleKind,
+        rule: ReviewRule | None,
+        now: datetime,
+    ) -> ReviewItem:
+        return await self._review.submit(
             request_id=ctx.request_id,
             principal=principal,
             label_banner=label.banner(),
-            request_body=held_bytes(request),
+            request_body=held_bytes(request, ctx.declared),
             decision=decision,
             kind=kind,
             approvals_required=rule.approvals_required
@@ -333,7 +456,6 @@ class Orchestrator:
             expires_after_s=rule.expires_after_s if rule else 86_400,
             now=now,
         )
-        return Refused(decision=decision, review_id=item.id)
 
     # -- output screening ---------------------------------------------------------------
 
@@ -361,6 +483,7 @@ class Orchestrator:
             policy, verdicts, errors=screened.errors, route=policy.route_for(request.model)
         )
         if final or decision.action is not Action.ALLOW:
+            self._metrics.decision("response", decision.action.value, decision.categories)
             await self._audit.record(
                 "response_decision",
                 {
@@ -371,15 +494,19 @@ class Orchestrator:
                     "output_digest": self.digest(_output_bytes(output)),
                     "complete": final,
                     "released_categories": list[JSONValue](sorted(answering.released)),
+                    **_declared_payload(answering.ctx.declared),
                 },
                 request_id=answering.ctx.request_id,
             )
         return decision
 
     async def _held_back(
-        self, events: AsyncIterator[bytes], answering: _Answering
+        self, events: AsyncIterator[bytes], answering: _Answering, trace_parent: Context | None
     ) -> AsyncIterator[bytes]:
         """Relay a stream, releasing events only after the text up to them was screened.
+
+        It runs after the request's handler returned: its spans are children of
+        ``trace_parent``, the request's trace context when the stream was set up.
 
         A block or a marking above the announced label ends the stream with an error event
         (raised here, written by the edge) and none of the held text.
@@ -393,13 +520,15 @@ class Orchestrator:
                 held.append(payload)
                 if pending < max(HOLD_MIN_CHARS, min(released // 2, HOLD_MAX_CHARS)):
                     continue
-                await self._release_check(answering, received.reply(), final=False)
+                with self._tracing.span("output_screening", trace_parent):
+                    await self._release_check(answering, received.reply(), final=False)
                 released += pending
                 pending = 0
                 for event in held:
                     yield event
                 held.clear()
-            await self._release_check(answering, received.reply(), final=True)
+            with self._tracing.span("output_screening", trace_parent):
+                await self._release_check(answering, received.reply(), final=True)
             for event in held:
                 yield event
         finally:
@@ -437,7 +566,9 @@ class Orchestrator:
         decisions = []
         for text in texts:
             screened = await self._screener.screen(policy, (Message(role="user", text=text),))
-            decisions.append(decide(policy, screened.verdicts, errors=screened.errors))
+            decision = decide(policy, screened.verdicts, errors=screened.errors)
+            self._metrics.decision("moderation", decision.action.value, decision.categories)
+            decisions.append(decision)
         await self._audit.record(
             "moderation",
             {
@@ -460,6 +591,7 @@ class Orchestrator:
         request_id: str,
         *,
         released: Iterable[str] = (),
+        declared: Declared | None = None,
     ) -> Outcome:
         """Run a request reviewers approved: upstream, then output screening and markings.
 
@@ -468,10 +600,10 @@ class Orchestrator:
         """
         policy = self._policy()
         self._halts.enforce(principal.tenant, request.model)
-        ctx = RequestContext(request_id=request_id)
+        ctx = RequestContext(request_id=request_id, declared=declared or Declared())
         route, ceiling, label = await self._admit(principal, request, policy, ctx)
         body = upstream_body(request, route.upstream_model, stream=False)
-        reply = await route.upstream.complete(request.endpoint, body)
+        reply = await self._upstream(route, route.upstream.complete(request.endpoint, body))
         if request.endpoint is Endpoint.EMBEDDINGS:
             return Completed(body=reply.body, label=label.banner())
         answering = _Answering(
@@ -495,6 +627,22 @@ class Orchestrator:
         decision: Decision,
         screened: ScreenResult,
         label: Label,
+        facts: OversightFacts,
+    ) -> None:
+        with self._tracing.span("audit"):
+            await self._record_request_now(
+                principal, request, ctx, decision, screened, label, facts
+            )
+
+    async def _record_request_now(
+        self,
+        principal: Principal,
+        request: ChatRequest,
+        ctx: RequestContext,
+        decision: Decision,
+        screened: ScreenResult,
+        label: Label,
+        facts: OversightFacts,
     ) -> None:
         await self._audit.record(
             "request_decision",
@@ -509,6 +657,9 @@ class Orchestrator:
                 "safety_stack": screened.stack_version,
                 "tiers": list(screened.tiers),
                 "contest_block": ctx.contest_block,
+                **_declared_payload(ctx.declared),
+                "us_person": facts.us_person,
+                "authority_problems": list(facts.problems),
             },
             request_id=ctx.request_id,
         )
@@ -550,6 +701,7 @@ def approved_runner(orchestrator: Orchestrator) -> RunApproved:
                 request,
                 item.request_id,
                 released=item.decision.categories,
+                declared=held_declared(held),
             )
         except OutputWithheld as exc:
             return error_body(str(exc), type_="permission_error", code="redline_output_withheld")
@@ -560,6 +712,13 @@ def approved_runner(orchestrator: Orchestrator) -> RunApproved:
         return outcome.body
 
     return run
+
+
+def _annotate(span: Span, decision: Decision) -> None:
+    """The decision on a span: its action and the category ids that drove it."""
+    span.set_attribute("redline.action", decision.action.value)
+    if decision.categories:
+        span.set_attribute("redline.categories", decision.categories)
 
 
 def _without(verdicts: Iterable[Verdict], released: frozenset[str]) -> list[Verdict]:
@@ -578,6 +737,15 @@ async def _extract(texts: list[str]) -> Label:
     if sum(len(t) for t in texts) <= _OFFLOAD_CHARS:
         return extract_label(texts)
     return await asyncio.to_thread(extract_label, texts)
+
+
+def _declared_payload(declared: Declared) -> dict[str, JSONValue]:
+    """What the request declared, as given (never content): purpose, authorities, case."""
+    return {
+        "purpose": declared.purpose,
+        "authorities": [str(a) for a in declared.authorities],
+        "case": declared.case,
+    }
 
 
 def _decision_payload(decision: Decision) -> dict[str, JSONValue]:

@@ -20,6 +20,7 @@ Invariants:
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import signal
 from collections.abc import Awaitable, Callable
@@ -27,7 +28,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from redline.domain import JSONValue
-from redline.errors import AuditError, GatewayError, PolicyError, PolicyValidationError
+from redline.errors import (
+    AuditError,
+    ConfigError,
+    GatewayError,
+    PolicyError,
+    PolicyValidationError,
+    SignatureError,
+)
 from redline.policy import Policy, PolicyHolder, ReloadResult, load_policy
 from redline.policy.load import (
     BUILTIN_FLOOR_SOURCE,
@@ -35,10 +43,10 @@ from redline.policy.load import (
     trusted_provider_keys,
 )
 from redline.policy.parse import DEFAULT_MAX_BYTES, read_policy_file
-from redline.policy.signing import SIGNATURE_SUFFIX
+from redline.policy.signing import SIGNATURE_SUFFIX, verify
 from redline.service.ports import AuditSink
 
-__all__ = ["PolicyRuntime", "PolicySources", "install_sighup_reload"]
+__all__ = ["PolicyRuntime", "PolicySources", "floor_signer", "install_sighup_reload"]
 
 logger = logging.getLogger(__name__)
 
@@ -107,6 +115,29 @@ class PolicySources:
             provider_public_keys=keys,
             max_bytes=self.max_bytes,
         )
+
+
+def floor_signer(sources: PolicySources) -> str:
+    """Who signed the floor in force: ``built-in`` (shipped with Redline, no signature) or
+    ``provider-key:<first 16 hex digits of the SHA-256 of the verifying public key PEM>``.
+
+    Recorded with each policy change so that an oversight report can name the signer."""
+    if sources.floor_path is None:
+        return "built-in"
+    try:
+        data = read_policy_file(sources.floor_path, max_bytes=sources.max_bytes)
+        sig_path = sources.floor_signature_path or Path(str(sources.floor_path) + SIGNATURE_SUFFIX)
+        signature = _read_signature(sig_path) or b""
+    except (OSError, PolicyError):
+        return "unknown"
+    keys = sources.trusted_keys if sources.trusted_keys is not None else trusted_provider_keys()
+    for key in keys:
+        try:
+            verify(data, signature, key)
+        except (SignatureError, ConfigError):
+            continue
+        return "provider-key:" + hashlib.sha256(key).hexdigest()[:16]
+    return "unknown"
 
 
 class PolicyRuntime:
@@ -186,6 +217,7 @@ class PolicyRuntime:
                 "new_sha256": new.sha256,
                 "floor_sha256": new.floor_sha256,
                 "overlay_sha256": new.overlay_sha256,
+                "floor_signer": await asyncio.to_thread(floor_signer, self._sources),
                 "generation": self._holder.generation + 1,
                 "by": by,
                 "trigger": trigger,

@@ -5,13 +5,15 @@ it) and cached by the policy's SHA-256, so a hot reload builds the new stack bef
 request uses it. Judging runs inline for small inputs (it costs well under a millisecond)
 and on two screening threads for larger ones, under a timeout. Any failure or timeout becomes an
 ``errors`` entry, which :func:`redline.policy.decide` turns into the route's fail-closed
-action; it is also counted in :attr:`Screener.failures`.
+action; it is also counted in :attr:`Screener.failures` and reported to the
+:class:`~redline.service.ports.Metrics` port (with the time spent in each tier).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -23,6 +25,7 @@ from redline.policy import Policy
 from redline.screening.artifacts import ARTIFACTS_DIR
 from redline.screening.judge import run_judge, should_judge
 from redline.screening.stack import Judgement, SafetyStack
+from redline.service.ports import NO_METRICS, Metrics
 from redline.upstream.base import Upstream
 
 __all__ = ["ScreenResult", "Screener"]
@@ -56,7 +59,9 @@ class Screener:
         directory: Path = ARTIFACTS_DIR,
         timeout_s: float = 2.0,
         judge_upstream: Callable[[str], Upstream] | None = None,
+        metrics: Metrics = NO_METRICS,
     ) -> None:
+        self._metrics = metrics
         self._judge_upstream = judge_upstream
         self._directory = directory
         self._timeout = timeout_s
@@ -100,27 +105,31 @@ class Screener:
                         self._executor, stack.judge, messages, tools
                     )
         except TimeoutError:
-            self.failures += 1
+            self._failed("screening_timeout")
             logger.warning("safety stack timed out after %.1f s", self._timeout)
             return ScreenResult(errors=("safety stack timed out",))
         except ClassifierError as exc:
-            self.failures += 1
+            self._failed("screening_error")
             logger.error("safety stack failed: %s", exc)
             return ScreenResult(errors=(f"safety stack failed: {exc}",))
         except Exception as exc:
-            self.failures += 1
+            self._failed("screening_crash")
             logger.exception("safety stack crashed")
             return ScreenResult(errors=(f"safety stack crashed: {type(exc).__name__}",))
+        for tier, seconds in judgement.timings.items():
+            self._metrics.screening(tier, seconds)
         verdicts = judgement.verdicts()
         errors: tuple[str, ...] = ()
         tiers = judgement.tiers
         if should_judge(policy, judgement.scores):
+            started = time.perf_counter()
             try:
                 verdicts += await self._judge(policy, messages)
                 tiers = (*tiers, "judge")
             except (ClassifierError, ModelNotFound) as exc:
-                self.failures += 1
+                self._failed("judge_error")
                 errors = (f"LLM judge: {exc}",)
+            self._metrics.screening("judge", time.perf_counter() - started)
         return ScreenResult(
             verdicts=tuple(verdicts),
             errors=errors,
@@ -128,6 +137,10 @@ class Screener:
             stack_version=stack.manifest.sha256,
             judgement=judgement,
         )
+
+    def _failed(self, reason: str) -> None:
+        self.failures += 1
+        self._metrics.fail_closed(reason)
 
     async def _judge(self, policy: Policy, messages: Sequence[Message]) -> list[Verdict]:
         if self._judge_upstream is None:

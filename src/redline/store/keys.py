@@ -53,6 +53,7 @@ _PREFIX = "rl"
 
 ROLES: Mapping[str, str] = {
     "admin": "admin API: halt, resume, policy reload, monitor counts",
+    "auditor": "reads the live oversight report and decision receipts (/redline/v1/oversight)",
     "operator": "confirms an agent's effector call (POST /redline/v1/confirmations)",
     "reviewer": "decides held requests in the reviewer console (/console)",
     "reviewer:all": "with 'reviewer': sees held requests of every tenant, not only its own",

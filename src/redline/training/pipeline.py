@@ -1,6 +1,7 @@
 """``redline train``: reproduce every safety-stack artifact from the data in the repo.
 
-Steps: distil the static table from all-MiniLM-L6-v2, fit tier 1 (the whole-conversation
+Steps: distil the static table from all-MiniLM-L6-v2, build the multilingual table
+(:mod:`redline.training.multilingual`), fit tier 1 (the whole-conversation
 head and the unit head, :mod:`redline.screening.units`) on the training batches, embed
 background negatives for operator categories, fine-tune and export tier 2, then write
 ``manifest.json`` with checksums, the training-data digests and the metrics measured on the
@@ -17,18 +18,25 @@ from pathlib import Path
 
 import numpy as np
 
-from redline.screening.artifacts import sha256_file
+from redline.screening.artifacts import (
+    MULTILINGUAL_SPECIAL,
+    MULTILINGUAL_TABLE,
+    MULTILINGUAL_TOKENIZER,
+    sha256_file,
+)
 from redline.screening.dataset import Example, load_examples
 from redline.screening.embedder import StaticEmbedder
 from redline.screening.features import Featurizer
 from redline.screening.units import UnitFeaturizer
 from redline.training.augment import augment
 from redline.training.distill import distill_static_embeddings
+from redline.training.multilingual import NOTICE, build_multilingual_table
 from redline.training.tier1 import UNIT_ROUNDS, featurize, train_tier1, train_unit_head
 
 __all__ = [
     "AUGMENT_SHARE",
     "CLASSES",
+    "embedders",
     "record_metrics",
     "train_all",
     "train_units_only",
@@ -67,9 +75,28 @@ def _digest(files: list[Path]) -> str:
     return digest.hexdigest()
 
 
-def _fit_units(embedder: StaticEmbedder, examples: list[Example], out_dir: Path) -> None:
+def embedders(directory: Path) -> tuple[StaticEmbedder, StaticEmbedder | None]:
+    """The English static embedder of an artifact directory and, when the directory holds
+    one, the multilingual table's (built by :mod:`redline.training.multilingual`)."""
+    english = StaticEmbedder(directory / "tokenizer.json", directory / "static_embeddings.npy")
+    multilingual = None
+    if (directory / MULTILINGUAL_TABLE).exists():
+        multilingual = StaticEmbedder(
+            directory / MULTILINGUAL_TOKENIZER,
+            directory / MULTILINGUAL_TABLE,
+            special=MULTILINGUAL_SPECIAL,
+        )
+    return english, multilingual
+
+
+def _fit_units(
+    embedder: StaticEmbedder,
+    multilingual: StaticEmbedder | None,
+    examples: list[Example],
+    out_dir: Path,
+) -> None:
     logger.info("fitting the unit head on %d examples (%d rounds)", len(examples), len(UNIT_ROUNDS))
-    head = train_unit_head(UnitFeaturizer(embedder), examples, CLASSES)
+    head = train_unit_head(UnitFeaturizer(embedder, multilingual), examples, CLASSES)
     head.save(out_dir / "units.npz")
 
 
@@ -94,12 +121,15 @@ def train_all(data_dir: Path, out_dir: Path, *, tier2: bool = True, distill: boo
     if distill or not (out_dir / "static_embeddings.npy").exists():
         logger.info("distilling static embeddings")
         distill_static_embeddings(out_dir)
-    embedder = StaticEmbedder(out_dir / "tokenizer.json", out_dir / "static_embeddings.npy")
-    featurizer = Featurizer(embedder)
+    if distill or not (out_dir / MULTILINGUAL_TABLE).exists():
+        logger.info("building the multilingual table")
+        build_multilingual_table(files, out_dir)
+    embedder, multilingual = embedders(out_dir)
+    featurizer = Featurizer(embedder, multilingual)
     logger.info("fitting tier 1 on %d examples", len(examples))
     head = train_tier1(featurize(featurizer, examples), [e.label for e in examples], CLASSES)
     head.save(out_dir / "tier1.npz")
-    _fit_units(embedder, examples, out_dir)
+    _fit_units(embedder, multilingual, examples, out_dir)
     # Background negatives for operator categories: every training conversation's final
     # turn (lawful traffic and the three red lines alike), so a new category is learned
     # against both ordinary requests and other harmful-looking ones.
@@ -108,11 +138,18 @@ def train_all(data_dir: Path, out_dir: Path, *, tier2: bool = True, distill: boo
     ]
     np.save(out_dir / "background.npy", embedder.embed(texts).astype(np.float16))
     names = ["tokenizer.json", "static_embeddings.npy", "tier1.npz", "units.npz", "background.npy"]
+    if multilingual is not None:
+        names += [MULTILINGUAL_TOKENIZER, MULTILINGUAL_TABLE, NOTICE]
+    path = out_dir / "manifest.json"
+    # What tier 2 was fine-tuned on: this run's data, or (kept model) the earlier record.
+    tier2_record = json.loads(path.read_text()).get("tier2") if path.exists() else None
     if tier2:
         from redline.training.tier2 import train_tier2
 
         logger.info("fine-tuning tier 2")
         train_tier2(examples, CLASSES, out_dir / "tier2.onnx")
+        tier2_record = _unit_record(files, examples)
+        del tier2_record["rounds"]
     if (out_dir / "tier2.onnx").exists():
         names.append("tier2.onnx")
     manifest = {
@@ -126,9 +163,9 @@ def train_all(data_dir: Path, out_dir: Path, *, tier2: bool = True, distill: boo
             "augmented": sum("augmented" in e.tags for e in examples),
         },
         "unit_head": _unit_record(files, examples),
+        "tier2": tier2_record,
         "metrics": {},
     }
-    path = out_dir / "manifest.json"
     path.write_text(json.dumps(manifest, indent=2) + "\n")
     return record_metrics(data_dir, out_dir)
 
@@ -140,8 +177,8 @@ def train_units_only(data_dir: Path, out_dir: Path) -> Path:
     manifest = json.loads(path.read_text())
     files = training_files(data_dir)
     examples = training_examples(files)
-    embedder = StaticEmbedder(out_dir / "tokenizer.json", out_dir / "static_embeddings.npy")
-    _fit_units(embedder, examples, out_dir)
+    embedder, multilingual = embedders(out_dir)
+    _fit_units(embedder, multilingual, examples, out_dir)
     manifest["files"]["units.npz"] = sha256_file(out_dir / "units.npz")
     manifest["unit_head"] = _unit_record(files, examples)
     path.write_text(json.dumps(manifest, indent=2) + "\n")

@@ -203,10 +203,13 @@ def train_unit_head(
     """Fit the unit head (:data:`UNIT_ROUNDS`, multiple-instance rounds)."""
     head: LinearHead | None = None
     dims = featurizer.embedder.dims
+    ml_dims = featurizer.multilingual.dims if featurizer.multilingual else 0
     for shrink_embedding, c in rounds:
         x, y, w = unit_training_set(featurizer, examples, locate=head)
         shrink = np.ones(featurizer.dense_size, dtype=np.float32)
         shrink[:dims] = shrink_embedding
+        if ml_dims:
+            shrink[-ml_dims:] = shrink_embedding  # the multilingual block, last
         head = train_tier1(x, y, classes, c=c, weights=w, dense_shrink=shrink)
     if head is None:
         raise ValueError("no rounds to fit")

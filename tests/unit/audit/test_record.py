@@ -71,6 +71,7 @@ def test_every_event_type_is_supported() -> None:
         "monitor_alert",
         "moderation",
         "confirmation",
+        "authority_register",
     }
 
 

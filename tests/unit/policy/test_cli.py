@@ -156,7 +156,7 @@ def _fake_screening(action: str) -> types.ModuleType:
     module = types.ModuleType("redline.screening")
 
     def screen_messages_factory(policy: Policy):  # type: ignore[no-untyped-def]
-        async def screen(messages: object) -> Decision:
+        async def screen(messages: object, /, *, oversight: object = None) -> Decision:
             from redline.domain import Action
 
             test = next(t for t in policy.tests if t.messages == messages)
@@ -176,7 +176,7 @@ def test_test_runs_the_policy_tests(
     code, out, _ = run(capsys, "test")
     assert code == 0
     assert out.splitlines()[0] == "PASS lawful logistics planning is allowed"
-    assert "4 passed, 0 failed" in out
+    assert "6 passed, 0 failed" in out
     monkeypatch.setitem(sys.modules, "redline.screening", _fake_screening("allow"))
     code, out, _ = run(capsys, "test")
     assert code == 1

@@ -33,6 +33,7 @@ async def test_builtin_floor_and_unchanged_reload() -> None:
                 "new_sha256": result.new_sha256,
                 "floor_sha256": runtime.current.floor_sha256,
                 "overlay_sha256": runtime.current.overlay_sha256,
+                "floor_signer": "built-in",
                 "generation": 1,
                 "by": "key:a",
                 "trigger": "admin",
@@ -118,6 +119,22 @@ async def test_signed_floor_required_with_a_provider_key(tmp_path: Path) -> None
     result = await runtime.reload(by="key:a")
     assert not result.ok
     assert "signed by another key or altered" in result.error
+
+
+async def test_a_reload_names_the_provider_key_that_signed_the_floor(tmp_path: Path) -> None:
+    import hashlib
+
+    private, public = generate_keypair()
+    floor = tmp_path / "floor.toml"
+    floor.write_bytes(builtin_floor_bytes())
+    (tmp_path / "floor.toml.sig").write_bytes(sign(floor.read_bytes(), private))
+    audit = FakeAudit()
+    runtime = await PolicyRuntime.open(
+        PolicySources(floor_path=floor, trusted_keys=(public,)), audit
+    )
+    assert (await runtime.reload(by="key:a")).ok
+    expected = "provider-key:" + hashlib.sha256(public).hexdigest()[:16]
+    assert audit.events[-1][1]["floor_signer"] == expected
 
 
 async def test_open_fails_on_unreadable_file(tmp_path: Path) -> None:

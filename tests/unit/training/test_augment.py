@@ -43,7 +43,8 @@ def test_framed_copies_keep_label_and_request(items: list[tuple[str, str]], seed
     for original, copy in zip(examples, framed, strict=True):
         assert copy.label == original.label
         assert copy.id == f"{original.id}~frame"
-        assert "augmented" in copy.tags and original.tags <= copy.tags
+        assert "augmented" in copy.tags
+        assert original.tags <= copy.tags
         request = original.messages[-1].text
         if len(copy.messages) == len(original.messages) + 1:
             assert copy.messages[0].role == "system"

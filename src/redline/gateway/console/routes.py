@@ -7,7 +7,14 @@ Routes, all under ``/console``:
 * ``GET /items/{id}``: the conversation, label banner, categories, scores, evidence and
   policy clauses, with approve / deny forms;
 * ``POST /items/{id}/decide``: ``decision=approve|deny``, ``rationale``, ``csrf_token``;
-* ``POST /logout``.
+* ``POST /logout``;
+* ``GET /oversight``: for the read-only ``auditor`` role, the oversight report computed
+  live from the audit log (the figures ``redline report`` computes from an export);
+* ``GET /oversight/receipt?request_id=ID``: the signed receipt of a decision, as a download.
+
+A principal with the ``reviewer`` role decides held requests; one with the ``auditor`` role
+reads the oversight pages; an auditor who is not also a reviewer sees no queue and no item
+(404, like unknown ids), and a reviewer who is not an auditor gets 403 on the oversight pages.
 
 Security properties:
 
@@ -39,6 +46,7 @@ from pathlib import Path
 from urllib.parse import parse_qs
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Mount, Route
@@ -52,14 +60,18 @@ from redline.errors import (
     GatewayError,
     InvalidTransition,
     MarkingError,
+    ReceiptNotFound,
     RequestError,
     ReviewItemNotFound,
 )
 from redline.gateway.frame import services_of
 from redline.gateway.identity import client_certificate
+from redline.gateway.oversight_api import AUDITOR_ROLE
 from redline.gateway.review_api import ReviewWeb
+from redline.ids import is_valid_request_id
 from redline.markings import join, parse_marking
 from redline.policy.model import RuleKind
+from redline.report.svg import chart_svg
 from redline.review import MAX_RATIONALE_CHARS, ReviewItem, can_decide, is_reviewer
 from redline.service.auth import parse_api_key
 from redline.wire import parse_held
@@ -104,6 +116,8 @@ def console_mount() -> Mount:
             Route("/logout", _logout, methods=["POST"]),
             Route("/items/{review_id}", _item, methods=["GET"]),
             Route("/items/{review_id}/decide", _decide, methods=["POST"]),
+            Route("/oversight", _oversight, methods=["GET"]),
+            Route("/oversight/receipt", _receipt, methods=["GET"]),
             Mount("/static", StaticFiles(directory=_HERE / "static"), name="console-static"),
         ],
     )
@@ -179,10 +193,15 @@ async def _reviewer(request: Request) -> tuple[Principal, str, str] | None:
             return None
         return principal, session_id, session.csrf_token
     key = await web.keys.lookup(session.key_id)
-    if key is None or key.revoked_at is not None or not is_reviewer(key.principal):
+    if key is None or key.revoked_at is not None or not _may_sign_in(key.principal):
         web.sessions.delete(session_id)
         return None
     return key.principal, session_id, session.csrf_token
+
+
+def _may_sign_in(principal: Principal) -> bool:
+    """Reviewers decide held requests; auditors read the oversight pages."""
+    return is_reviewer(principal) or AUDITOR_ROLE in principal.roles
 
 
 def _to_login() -> Response:
@@ -224,7 +243,7 @@ async def _login_by_key(request: Request, presented: str) -> Response:
         return await _login_form(request, status=401, message="Invalid API key.")
     except GatewayError:
         return await _login_form(request, status=503, message="Sign-in is unavailable.")
-    if not is_reviewer(principal):
+    if not _may_sign_in(principal):
         logger.info("console login refused: not a reviewer principal=%s", principal.id)
         return await _login_form(
             request, status=403, message="This key does not have the reviewer role."
@@ -260,7 +279,7 @@ def _login_by_certificate(request: Request) -> Response:
     principal = _certificate_principal(request)
     if principal is None:
         return _error(401, "Enter an API key, or connect with a registered client certificate.")
-    if not is_reviewer(principal):
+    if not _may_sign_in(principal):
         logger.info("console login refused: not a reviewer principal=%s", principal.id)
         return _error(403, "This certificate's principal does not have the reviewer role.")
     der = client_certificate(request)
@@ -315,6 +334,8 @@ async def _queue(request: Request) -> Response:
     if signed_in is None:
         return _to_login()
     principal, _, csrf = signed_in
+    if not is_reviewer(principal):  # an auditor's console is the oversight page
+        return _redirect(_PATH + "/oversight")
     now = web.clock.now()
     items = await web.runtime.service.list_for(principal, now)
     rows = [
@@ -395,6 +416,8 @@ async def _item(
         return _to_login()
     principal, _, csrf = signed_in
     try:
+        if not is_reviewer(principal):
+            raise ReviewItemNotFound("not a reviewer")
         item = await web.runtime.service.get_for(request.path_params["review_id"], principal)
     except ReviewItemNotFound:
         return _error(404, "No such review item.", principal=principal, csrf_token=csrf)
@@ -442,6 +465,8 @@ async def _decide(request: Request) -> Response:
     if signed_in is None:
         return _error(403, "Sign in to decide review items.")
     principal, _, csrf = signed_in
+    if not is_reviewer(principal):
+        return _error(404, "No such review item.", principal=principal, csrf_token=csrf)
     try:
         form = await _form(request)
     except RequestError as exc:
@@ -488,3 +513,58 @@ async def _apply(
         "console decision review_id=%s reviewer=%s approve=%s", review_id, principal.id, approve
     )
     return _redirect(f"{_PATH}/items/{review_id}")
+
+
+# -- oversight (auditor) ---------------------------------------------------------------
+
+
+async def _auditor(request: Request) -> tuple[Principal, str] | Response:
+    """The signed-in auditor and their CSRF token, or the response refusing the page."""
+    signed_in = await _reviewer(request)
+    if signed_in is None:
+        return _to_login()
+    principal, _, csrf = signed_in
+    if AUDITOR_ROLE not in principal.roles:
+        return _error(
+            403, "The oversight pages need the auditor role.", principal=principal, csrf_token=csrf
+        )
+    return principal, csrf
+
+
+async def _oversight(request: Request) -> Response:
+    who = await _auditor(request)
+    if isinstance(who, Response):
+        return who
+    principal, csrf = who
+    report = await services_of(request).oversight.report()
+    return _page(
+        "oversight.html",
+        report=report,
+        # chart_svg escapes every text it writes (titles, labels, series names).
+        sections=[
+            (s, [Markup(chart_svg(c)) for c in s.charts])  # noqa: S704
+            for s in report.sections
+        ],
+        principal=principal,
+        csrf_token=csrf,
+    )
+
+
+async def _receipt(request: Request) -> Response:
+    who = await _auditor(request)
+    if isinstance(who, Response):
+        return who
+    principal, csrf = who
+    request_id = request.query_params.get("request_id", "").strip()
+    try:
+        if not is_valid_request_id(request_id):
+            raise ReceiptNotFound("not a request id")
+        body = await services_of(request).oversight.receipt(request_id)
+    except ReceiptNotFound:
+        return _error(
+            404, "No decision is logged for that request id.", principal=principal, csrf_token=csrf
+        )
+    response = Response(body, media_type="text/plain; charset=utf-8")
+    response.headers.update(_HEADERS)
+    response.headers["content-disposition"] = f'attachment; filename="{request_id}.tlog-proof"'
+    return response
