@@ -8,14 +8,21 @@ HTTP to them. No other module opens a store; the web edge imports no store adapt
 
 Order of construction (each step may use the ones before it):
 
-1. key store -> authenticator (one of each, shared by the OpenAI routes, the admin API and
-   the console); client-certificate identities when mTLS is on;
+0. on a fleet (``REDLINE_DATABASE_URL`` and ``REDLINE_REDIS_URL``; one without the other is
+   refused by the settings): the schema version, the fleet's identity and this replica's
+   secret files are checked and Redis is pinged, before anything is opened;
+1. key store (``keys.db``, or the fleet's ``redline.api_keys``) -> authenticator (one of
+   each, shared by the OpenAI routes, the admin API and the console); client-certificate
+   identities when mTLS is on;
 2. upstreams -> router (the built-in ``redline-echo`` unless a route claims its name);
-3. audit log (``audit.db`` + checkpoint key ``audit.skey``) -> audit sink;
+3. audit log (``audit.db``, or the fleet's queue + sequencer log in PostgreSQL; checkpoint
+   key ``audit.skey``) -> audit sink;
 4. kill switch (halt store and broadcast channels) and the policy runtime (floor, overlay,
-   hot reload on SIGHUP);
+   hot reload on SIGHUP); on a fleet, the replica joins the register (its floor and policy
+   must equal the live replicas') and heartbeats;
 5. screener (refuses to start on broken artifacts);
-6. review service (encrypted bodies, optional webhook, expiry sweep);
+6. review service (encrypted bodies in ``reviews.db`` or the fleet's database, optional
+   webhook, expiry sweep);
 7. monitors of the policy in force (in-process, or Redis with ``REDLINE_REDIS_URL``);
 8. the orchestrator, and the review runner bound to it;
 9. observability: Prometheus metrics (unless ``[observability] metrics = "off"``), trace
@@ -29,25 +36,37 @@ services to :func:`redline.gateway.app.create_app`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
+import secrets
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import datetime
-from pathlib import Path
 
 from opentelemetry.trace import TracerProvider
 from starlette.applications import Starlette
 
 from redline.access import route_ceiling
-from redline.audit import AuditLog, NoteSigner, SqliteLogStore, generate_signer
+from redline.audit import AuditLog, SqliteLogStore
+from redline.audit.postgres_store import PostgresLogStore
 from redline.authority import RegisterInForce
 from redline.clock import SystemClock
 from redline.domain import JSONValue
-from redline.errors import AuthorityRegisterError, ConfigError
+from redline.errors import AuthorityRegisterError, ConfigError, StoreError
+from redline.fleet.identity import (
+    BEAT_S,
+    FleetIdentity,
+    ReplicaRegister,
+    read_identity,
+    secret_mismatches,
+)
+from redline.fleet.schema import AUDIT_SCHEMA, HALT_TABLE, require_current
 from redline.gateway.admin import ControlPlane
 from redline.gateway.app import Services, create_app
 from redline.gateway.review_api import ReviewWeb
 from redline.killswitch.service import HaltService
 from redline.killswitch.stores import (
+    DEFAULT_CHANNEL,
     HaltChannel,
     HaltStore,
     PostgresHaltChannel,
@@ -68,6 +87,8 @@ from redline.observability.metrics import MeteredAuditSink, PrometheusMetrics, S
 from redline.observability.tracing import TRACER_NAME, tracer_provider
 from redline.policy import MonitorSettings
 from redline.review import ReviewConfig, open_review
+from redline.review.postgres import PostgresReviewQueue
+from redline.review.runtime import ClosableReviewQueue
 from redline.review.service import ReviewQueue
 from redline.service import Authenticator, Orchestrator, Router
 from redline.service.certs import CertificateAuthenticator
@@ -82,10 +103,13 @@ from redline.service.screening import Screener
 from redline.service.tracing import NO_TRACING, Tracing
 from redline.settings import ECHO_MODEL, Settings
 from redline.store.keys import SqliteKeyStore
-from redline.store.secrets import load_or_create_secret
+from redline.store.postgres_keys import PostgresKeyStore
+from redline.store.secrets import load_or_create_secret, load_or_create_signer
 from redline.upstream import EchoUpstream, OpenAIHttpUpstream, Upstream
 
-__all__ = ["AuditLogSink", "build_app", "build_router", "open_services"]
+__all__ = ["AuditLogSink", "build_app", "build_router", "check_fleet", "open_services"]
+
+logger = logging.getLogger(__name__)
 
 
 def build_app(
@@ -133,6 +157,7 @@ async def open_services(
         ConfigError, PolicyError, ClassifierError, StoreError: the gateway must not start.
     """
     async with AsyncExitStack() as stack:
+        fleet = await check_fleet(settings)
         prometheus = PrometheusMetrics() if settings.metrics != "off" else None
         metrics: Metrics = prometheus or NO_METRICS
         if traces is None and settings.traces_exporter is not None:
@@ -140,17 +165,21 @@ async def open_services(
             stack.callback(provider.shutdown)  # flushes the spans still batched
             traces = provider
         tracing = Tracing(traces.get_tracer(TRACER_NAME)) if traces is not None else NO_TRACING
-        keys = SqliteKeyStore(settings.data_dir / "keys.db")
+        keys: SqliteKeyStore | PostgresKeyStore = (
+            PostgresKeyStore(settings.database_url)
+            if fleet and settings.database_url
+            else SqliteKeyStore(settings.data_dir / "keys.db")
+        )
         stack.callback(keys.close)
         authenticator = Authenticator(keys)
         router = build_router(settings)
         stack.push_async_callback(router.aclose)
-        audit_log = await _open_audit(settings.data_dir)
+        audit_log = await _open_audit(settings)
         stack.push_async_callback(audit_log.close)
         audit: AuditSink = AuditLogSink(audit_log)
         metered = MeteredAuditSink(audit, prometheus) if prometheus is not None else None
         audit = metered or audit
-        halts = HaltService(_halt_store(settings), audit, channels=_halt_channels(settings))
+        halts = HaltService(_halt_store(settings), audit, channels=_halt_channels(settings, fleet))
         stack.push_async_callback(halts.aclose)
         await halts.start()
         sources = PolicySources(
@@ -161,13 +190,21 @@ async def open_services(
         policy = await PolicyRuntime.open(sources, audit)
         if sighup:
             stack.callback(install_sighup_reload(policy))
+        if fleet and settings.database_url and settings.redis_url:
+            await _join(stack, settings.database_url, policy)
+            await _share_reloads(stack, settings.redis_url, fleet, policy)
         screener = Screener(
             judge_upstream=lambda model: router.resolve(model).upstream, metrics=metrics
         )
         stack.callback(screener.close)
         screener.prepare(policy.current)  # fail to start on broken artifacts
-        runtime = open_review(settings.data_dir, audit=audit, config=review or _review(settings))
-        monitors = MonitorsInForce(lambda: policy.current, _monitor_builder(settings))
+        queue: ClosableReviewQueue | None = (
+            PostgresReviewQueue(settings.database_url) if fleet and settings.database_url else None
+        )
+        runtime = open_review(
+            settings.data_dir, audit=audit, config=review or _review(settings), queue=queue
+        )
+        monitors = MonitorsInForce(lambda: policy.current, _monitor_builder(settings, fleet))
         register = await _authority_register(settings, audit)
         orchestrator = Orchestrator(
             router=router,
@@ -267,23 +304,118 @@ class AuditLogSink:
         await self._log.append(event_type, payload, request_id=request_id)
 
 
-async def _open_audit(data_dir: Path) -> AuditLog:
-    """The audit log (``audit.db``) with its checkpoint signing key (``audit.skey``)."""
-    signer = await asyncio.to_thread(_audit_signer, data_dir)
-    return await AuditLog.open(SqliteLogStore.in_data_dir(data_dir), signer)
+async def _open_audit(settings: Settings) -> AuditLog:
+    """The audit log with its checkpoint signing key (``audit.skey``): ``audit.db`` in the
+    data directory, or on a fleet the one log in PostgreSQL (queue + one sequencer)."""
+    signer = await asyncio.to_thread(load_or_create_signer, settings.data_dir)
+    if settings.database_url:
+        store = PostgresLogStore(settings.database_url, schema=AUDIT_SCHEMA, create=False)
+        return await AuditLog.open(store, signer)
+    return await AuditLog.open(SqliteLogStore.in_data_dir(settings.data_dir), signer)
 
 
-def _audit_signer(data_dir: Path) -> NoteSigner:
-    """The checkpoint signing key, created 0600 (with ``audit.vkey``) on first start."""
-    skey_path = data_dir / "audit.skey"
-    if skey_path.exists():
-        return NoteSigner.parse(skey_path.read_text().strip())
-    signer = generate_signer("redline.local/audit")
-    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    skey_path.touch(mode=0o600)
-    skey_path.write_text(signer.encode() + "\n")
-    (data_dir / "audit.vkey").write_text(signer.verifier.encode() + "\n")
-    return signer
+async def check_fleet(settings: Settings) -> FleetIdentity | None:
+    """On a fleet, refuse a replica the fleet would not agree with; ``None`` when embedded.
+
+    Raises:
+        ConfigError: unknown schema version, no fleet identity, this replica's secrets differ.
+        StoreError: PostgreSQL or Redis cannot be reached.
+    """
+    settings.validate()  # also when built in code: both URLs or neither
+    url = settings.database_url
+    if url is None or settings.redis_url is None:
+        return None
+    await asyncio.to_thread(require_current, url)
+    identity = await asyncio.to_thread(read_identity, url)
+    if identity is None:
+        raise ConfigError(
+            "REDLINE_DATABASE_URL: the fleet has no identity yet: run "
+            "`redline db upgrade --data-dir DIR` once and mount DIR's key files on every replica"
+        )
+    problems = secret_mismatches(identity, settings.data_dir)
+    if problems:
+        raise ConfigError("; ".join(problems))
+    await _ping_redis(settings.redis_url)
+    return identity
+
+
+async def _ping_redis(url: str) -> None:
+    import redis.asyncio as aioredis
+    from redis.exceptions import RedisError
+
+    client = aioredis.Redis.from_url(url)
+    try:
+        await client.ping()
+    except (RedisError, OSError) as exc:
+        raise StoreError(f"REDLINE_REDIS_URL: Redis cannot be reached: {exc}") from exc
+    finally:
+        await client.aclose()
+
+
+async def _join(stack: AsyncExitStack, url: str, policy: PolicyRuntime) -> None:
+    """Join the replica register (same floor and policy as the live replicas), heartbeat,
+    and leave on shutdown."""
+    register = ReplicaRegister(url)
+    current = policy.current
+    try:
+        await asyncio.to_thread(
+            register.join, floor_sha256=current.floor_sha256, policy_sha256=current.sha256
+        )
+    except BaseException:
+        register.close()
+        raise
+
+    async def beat() -> None:
+        while True:
+            await asyncio.sleep(BEAT_S)
+            now = policy.current
+            try:
+                await asyncio.to_thread(
+                    register.beat, floor_sha256=now.floor_sha256, policy_sha256=now.sha256
+                )
+            except StoreError as exc:
+                logger.warning("replica heartbeat failed: %s", exc)
+
+    task = asyncio.create_task(beat())
+
+    async def stop() -> None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await asyncio.to_thread(register.leave)
+
+    stack.push_async_callback(stop)
+
+
+async def _share_reloads(
+    stack: AsyncExitStack, redis_url: str, fleet: FleetIdentity, policy: PolicyRuntime
+) -> None:
+    """A reload asked of one replica (admin API, SIGHUP) makes every replica re-read its
+    policy files: announced on Redis, on the fleet's policy channel, with this replica's
+    token so that it ignores its own announcement. Best effort: a replica that misses one
+    keeps its policy, and ``redline doctor`` shows the disagreement."""
+    channel = RedisHaltChannel(redis_url, channel=f"redline:policy:{fleet.fleet_id}", what="policy")
+    token = secrets.randbits(62)
+
+    async def announce() -> None:
+        await channel.publish(token)
+
+    async def on_announcement(sender: int) -> None:
+        if sender != token:
+            result = await policy.reload(by="fleet", trigger="fleet")
+            if not result.ok:
+                logger.warning("fleet policy reload rejected here: %s", result.error)
+
+    policy.announce_with(announce)
+    task = asyncio.create_task(channel.listen(on_announcement))
+
+    async def stop() -> None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await channel.aclose()
+
+    stack.push_async_callback(stop)
 
 
 async def _authority_register(settings: Settings, audit: AuditSink) -> RegisterInForce | None:
@@ -356,25 +488,31 @@ def _review(settings: Settings) -> ReviewConfig:
 
 def _halt_store(settings: Settings) -> HaltStore:
     if settings.database_url:
-        return PostgresHaltStore(settings.database_url)
+        return PostgresHaltStore(settings.database_url, table=HALT_TABLE)
     return SqliteHaltStore.in_data_dir(settings.data_dir)
 
 
-def _halt_channels(settings: Settings) -> list[HaltChannel]:
+def _halt_channels(settings: Settings, fleet: FleetIdentity | None) -> list[HaltChannel]:
+    """On a fleet: PostgreSQL LISTEN/NOTIFY and Redis pub/sub, on channels named for the
+    fleet (two fleets sharing a Redis never wake each other)."""
     channels: list[HaltChannel] = []
+    name = DEFAULT_CHANNEL if fleet is None else f"{DEFAULT_CHANNEL}:{fleet.fleet_id}"
     if settings.database_url:
-        channels.append(PostgresHaltChannel(settings.database_url))
+        channels.append(PostgresHaltChannel(settings.database_url, channel=name))
     if settings.redis_url:
-        channels.append(RedisHaltChannel(settings.redis_url))
+        channels.append(RedisHaltChannel(settings.redis_url, channel=name))
     return channels
 
 
-def _monitor_builder(settings: Settings) -> Callable[[MonitorSettings], Monitors]:
-    """Monitors for given policy settings: in-process windows, or Redis ones shared by all
-    replicas when ``REDLINE_REDIS_URL`` is set.
+def _monitor_builder(
+    settings: Settings, fleet: FleetIdentity | None
+) -> Callable[[MonitorSettings], Monitors]:
+    """Monitors for given policy settings: in-process windows, or on a fleet Redis ones
+    shared by all replicas (keys prefixed with the fleet's id).
 
-    Replicas sharing Redis must share the salt and confirmation key files too (same data
-    directory contents), or they count the same person twice and reject each other's tokens.
+    Replicas of a fleet hold the same salt and confirmation key files (checked against the
+    fleet's fingerprints at start-up), so they count a person once and accept each other's
+    tokens.
     """
     salt = load_or_create_secret(settings.data_dir, "monitor-salt.key")
     key = load_or_create_secret(settings.data_dir, "confirmation.key")
@@ -383,8 +521,10 @@ def _monitor_builder(settings: Settings) -> Callable[[MonitorSettings], Monitors
     def build(monitor_settings: MonitorSettings) -> Monitors:
         config = MonitorConfig.from_policy(monitor_settings)
         state: MonitorState = (
-            RedisMonitorState.from_url(settings.redis_url, config)
-            if settings.redis_url
+            RedisMonitorState.from_url(
+                settings.redis_url, config, prefix=f"rl:{fleet.fleet_id}:mon"
+            )
+            if settings.redis_url and fleet is not None
             else InProcessMonitorState(config)
         )
         return Monitors(config, state, extractor, confirmation_key=key, clock=SystemClock())

@@ -276,6 +276,17 @@ class Settings:
             raise ConfigError("[authority] needs both register and public_key, or neither")
         if self.review_retention_s <= 0:
             raise ConfigError("review.retention_s must be positive")
+        if bool(self.database_url) != bool(self.redis_url):
+            have, lack = (
+                ("REDLINE_DATABASE_URL", "REDLINE_REDIS_URL")
+                if self.database_url
+                else ("REDLINE_REDIS_URL", "REDLINE_DATABASE_URL")
+            )
+            raise ConfigError(
+                f"{have} is set but {lack} is not: a fleet replica needs both (PostgreSQL for "
+                "keys, reviews, halts and the audit log; Redis for monitor windows and "
+                "broadcasts), and an embedded gateway neither"
+            )
         if self.log_level not in {"debug", "info", "warning", "error"}:
             raise ConfigError(
                 f"REDLINE_LOG_LEVEL must be debug|info|warning|error, got {self.log_level!r}"

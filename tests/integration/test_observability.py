@@ -27,10 +27,13 @@ from hypothesis import strategies as st
 from prometheus_client.parser import text_string_to_metric_families
 
 from redline.bootstrap import build_app
+from redline.fleet.identity import register_identity
+from redline.fleet.schema import upgrade
 from redline.observability.logs import JsonFormatter, TextFormatter
 from redline.store.keys import SqliteKeyStore
 from tests.conftest import MockUpstream, gateway_settings
 from tests.integration.test_safeguards import WEAPON
+from tests.support.fleet import REDIS_URL
 from tests.support.servers import serve_in_thread
 
 PROMTOOL = shutil.which("promtool")
@@ -238,13 +241,17 @@ def test_health_and_readiness(gateway: str) -> None:
 def test_not_ready_when_a_store_is_unreachable(
     data_dir: Path, keys: Keys, mock_upstream: MockUpstream
 ) -> None:
-    """Halt state in a PostgreSQL database of its own, dropped under the running gateway."""
+    """A fleet replica on a PostgreSQL database of its own, dropped under the running gateway."""
     name = f"redline_ready_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(PG_URL, autocommit=True) as admin:
         admin.execute(f"CREATE DATABASE {name}")
     try:
         url = PG_URL.rsplit("/", 1)[0] + "/" + name
-        settings = gateway_settings(data_dir, mock_upstream.url, database_url=url)
+        upgrade(url)
+        register_identity(url, data_dir)  # the fleet's key files are this data directory's
+        settings = gateway_settings(
+            data_dir, mock_upstream.url, database_url=url, redis_url=REDIS_URL
+        )
         with serve_in_thread(build_app(settings)) as gateway:
             assert httpx.get(gateway + "/readyz").status_code == 200
             with psycopg.connect(PG_URL, autocommit=True) as admin:
@@ -254,7 +261,7 @@ def test_not_ready_when_a_store_is_unreachable(
             body = ready.json()
             assert body["status"] == "not ready"
             assert body["checks"]["halts"] == {"ok": False, "error": "StoreError"}
-            assert body["checks"]["keys"]["ok"] is True
+            assert body["checks"]["keys"] == {"ok": False, "error": "StoreError"}
             assert name not in ready.text  # an error class, never a connection string
             assert httpx.get(gateway + "/healthz").status_code == 200
     finally:

@@ -23,6 +23,7 @@ import asyncio
 import contextlib
 import functools
 import logging
+import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -35,7 +36,7 @@ from .checkpoint import Receipt
 from .note import NoteSigner
 from .record import AuditRecord, EventType, JSONValue, body_digest, encode_record
 from .sequencer import Sequencer
-from .store import LogStore
+from .store import LogStore, SharedLogStore, Wake
 
 __all__ = ["AppendResult", "AuditLog", "LogConfig"]
 
@@ -91,6 +92,10 @@ class AuditLog:
         self._tasks: list[asyncio.Task[None]] = []
         self._failure: BaseException | None = None
         self._salt = b""
+        self._queued = asyncio.Event()
+        self._integrated = asyncio.Event()
+        self._stop_listening = threading.Event()
+        self._listener: threading.Thread | None = None
 
     @classmethod
     async def open(
@@ -139,9 +144,30 @@ class AuditLog:
         runners = [self._writer()]
         if self._seq.shared:
             runners += [self._poller(), self._sequence_loop()]
+            self._start_listener()
         if self._seq.signer is not None:
             runners.append(self._checkpointer())
         self._tasks = [asyncio.create_task(r) for r in runners]
+
+    def _start_listener(self) -> None:
+        """Shared stores: a thread turning the store's notifications into wake-ups."""
+        store = self._seq.store
+        if not isinstance(store, SharedLogStore):
+            return
+        loop = asyncio.get_running_loop()
+        events = {Wake.QUEUED: self._queued, Wake.INTEGRATED: self._integrated}
+
+        def on_wake(wake: Wake) -> None:
+            with contextlib.suppress(RuntimeError):  # the loop is closing
+                loop.call_soon_threadsafe(events[wake].set)
+
+        self._listener = threading.Thread(
+            target=store.listen,
+            args=(on_wake, self._stop_listening),
+            name="redline-audit-listen",
+            daemon=True,
+        )
+        self._listener.start()
 
     @property
     def size(self) -> int:
@@ -252,7 +278,9 @@ class AuditLog:
         loop = asyncio.get_running_loop()
         try:
             while True:
-                await asyncio.sleep(self._config.poll_interval)
+                # Woken by the sequencer's notification; polling is the fallback.
+                await _wait(self._integrated, self._config.poll_interval)
+                self._integrated.clear()
                 if not self._awaiting:
                     continue
                 ids = list(self._awaiting)
@@ -278,13 +306,16 @@ class AuditLog:
     async def _sequence_loop(self) -> None:
         """Shared stores: take part in the sequencer election and integrate queued events."""
         while True:
+            self._queued.clear()
             try:
                 moved = await self._call(self._seq.sequence_pending)
             except AuditError as exc:
                 logger.error("audit sequencing failed: %s", exc)
                 moved = 0
-            if moved == 0:
+            if moved == 0 and not self._seq.leader:  # a follower retries the lock
                 await asyncio.sleep(self._config.batch_window)
+            elif moved == 0:  # the sequencer: woken by an enqueue's notification
+                await _wait(self._queued, self._config.batch_window)
 
     async def _checkpointer(self) -> None:
         while True:
@@ -349,8 +380,23 @@ class AuditLog:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks = []
+        self._stop_listening.set()
+        if self._listener is not None:
+            await asyncio.to_thread(self._listener.join, 5.0)
         self._fail(self._queue + list(self._awaiting.values()), AuditStoreError("log closed"))
         try:
             await self._call(self._seq.store.close)
         finally:
             self._executor.shutdown(wait=True)
+
+
+async def _wait(event: asyncio.Event, seconds: float) -> None:
+    """Wait until ``event`` is set or ``seconds`` passed.
+
+    ``asyncio.timeout`` rather than ``asyncio.wait_for``: on Python 3.11 ``wait_for`` can
+    swallow a cancellation that arrives as its timeout fires, and a task that ignores its
+    cancellation makes :meth:`AuditLog.close` wait forever.
+    """
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(seconds):
+            await event.wait()

@@ -17,16 +17,18 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Iterator, Sequence
+import socket
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
 import psycopg
 
 from redline.errors import AuditStoreError
 
-from .store import Batch, PendingEvent
+from .store import Batch, PendingEvent, Wake
 
-__all__ = ["PostgresLogStore"]
+__all__ = ["PostgresLogStore", "audit_ddl", "sequencer_name"]
 
 _SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 _DDL = """
@@ -52,19 +54,37 @@ CREATE TRIGGER leaves_append_only BEFORE UPDATE OR DELETE ON {s}.leaves
 """
 
 
-class PostgresLogStore:
-    """A :class:`~redline.audit.store.SharedLogStore` in one PostgreSQL schema."""
+def audit_ddl(schema: str) -> str:
+    """The statements that create the log's tables in ``schema`` (idempotent)."""
+    if not _SCHEMA_NAME.fullmatch(schema):
+        raise AuditStoreError(f"invalid schema name {schema!r}")
+    return _DDL.replace("{s}", schema)
 
-    def __init__(self, url: str, *, schema: str = "redline_audit") -> None:
+
+def sequencer_name() -> str:
+    """How this process's sequencer session names itself in ``pg_stat_activity``."""
+    return f"redline-sequencer {socket.gethostname()}:{os.getpid()}"
+
+
+class PostgresLogStore:
+    """A :class:`~redline.audit.store.SharedLogStore` in one PostgreSQL schema.
+
+    With ``create=False`` (a fleet replica) :meth:`open` creates nothing: the schema is made
+    by ``redline db upgrade`` and a missing one is an error.
+    """
+
+    def __init__(self, url: str, *, schema: str = "redline_audit", create: bool = True) -> None:
         if not _SCHEMA_NAME.fullmatch(schema):
             raise AuditStoreError(f"invalid schema name {schema!r}")
         self.url = url
         self.schema = schema
+        self.create = create
         self._lock_key = int.from_bytes(
             hashlib.sha256(schema.encode()).digest()[:8], "big", signed=True
         )
         self._conn: psycopg.Connection[tuple[object, ...]] | None = None
         self._lock_conn: psycopg.Connection[tuple[object, ...]] | None = None
+        self._holding = False
 
     @contextmanager
     def _errors(self) -> Iterator[None]:
@@ -88,6 +108,8 @@ class PostgresLogStore:
         """Create the schema if needed; return the committed size."""
         with self._errors():
             db = self._db()
+            if not self.create:
+                return self.size()
             with db.transaction():
                 db.execute("SELECT pg_advisory_xact_lock(%s)", (self._lock_key ^ 1,))
                 db.execute(self._q(_DDL).encode())
@@ -153,6 +175,7 @@ class PostgresLogStore:
                 cur.execute(
                     self._q("UPDATE {s}.state SET size = %s WHERE id = 0"), (first + count,)
                 )
+                cur.execute("SELECT pg_notify(%s, '')", (self._channel(Wake.INTEGRATED),))
 
     def _bytes_rows(self, sql: str, params: Sequence[object]) -> list[bytes]:
         with self._errors():
@@ -237,7 +260,33 @@ class PostgresLogStore:
                 ) as copy:
                     for pid, (entry, request_id) in zip(ids, items, strict=True):
                         copy.write_row((pid, entry, request_id))
+                cur.execute("SELECT pg_notify(%s, '')", (self._channel(Wake.QUEUED),))
         return ids
+
+    def _channel(self, wake: Wake) -> str:
+        return f"{self.schema}_{wake.value}"
+
+    def listen(self, on_wake: Callable[[Wake], None], stop: threading.Event) -> None:
+        """Deliver ``NOTIFY``s on the log's channels until ``stop`` is set (reconnecting).
+
+        Enqueue and integrate transactions notify on commit, so the sequencer starts on a
+        batch, and appenders learn their entries are in the tree, without waiting for
+        their next poll.
+        """
+        channels = {self._channel(w): w for w in Wake}
+        while not stop.is_set():
+            try:
+                with psycopg.connect(self.url, autocommit=True) as conn:
+                    for channel in channels:
+                        conn.execute(f'LISTEN "{channel}"'.encode())
+                    on_wake(Wake.QUEUED)  # anything queued while we were not listening
+                    while not stop.is_set():
+                        for note in conn.notifies(timeout=0.5):
+                            wake = channels.get(note.channel)
+                            if wake is not None:
+                                on_wake(wake)
+            except psycopg.Error:
+                stop.wait(1.0)
 
     def pending(self, limit: int) -> list[PendingEvent]:
         """The oldest queued events."""
@@ -275,24 +324,52 @@ class PostgresLogStore:
         return {int(str(r[0])): (int(str(r[1])), bytes(r[2])) for r in rows}  # type: ignore[call-overload]
 
     def acquire_sequencer(self) -> bool:
-        """Hold the advisory lock on a dedicated session; ``False`` if another has it."""
+        """Hold the advisory lock on a dedicated session; ``False`` if another has it.
+
+        The session is kept while waiting, so a follower asks again on the same connection
+        (no connection per attempt); losing the session loses the lock.
+        """
         try:
-            if self._lock_conn is not None and not self._lock_conn.closed:
+            if self._lock_conn is None or self._lock_conn.closed:
+                self._holding = False
+                self._lock_conn = psycopg.connect(
+                    self.url, autocommit=True, application_name=sequencer_name()
+                )
+            if self._holding:
                 self._lock_conn.execute("SELECT 1")  # still alive => still holding the lock
                 return True
-            self._lock_conn = psycopg.connect(self.url, autocommit=True)
             row = self._lock_conn.execute(
                 "SELECT pg_try_advisory_lock(%s)", (self._lock_key,)
             ).fetchone()
         except psycopg.Error:
             self._drop_lock()
             return False
-        if row is None or row[0] is not True:
-            self._drop_lock()
-            return False
-        return True
+        self._holding = row is not None and row[0] is True
+        return self._holding
+
+    def sequencer(self) -> str | None:
+        """The ``application_name`` of the session holding the sequencer lock, if any
+        (``redline-sequencer <host>:<pid>``: which replica sequences now)."""
+        unsigned = self._lock_key & 0xFFFFFFFFFFFFFFFF
+        with self._errors():
+            rows = (
+                self._db()
+                .execute(
+                    "SELECT l.classid::bigint, l.objid::bigint, a.application_name"
+                    " FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
+                    " WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1"
+                    " AND l.database = (SELECT oid FROM pg_database"
+                    " WHERE datname = current_database())"
+                )
+                .fetchall()
+            )
+        for classid, objid, name in rows:
+            if (int(str(classid)) << 32) | int(str(objid)) == unsigned:
+                return str(name)
+        return None
 
     def _drop_lock(self) -> None:
+        self._holding = False
         if self._lock_conn is not None:
             self._lock_conn.close()
             self._lock_conn = None

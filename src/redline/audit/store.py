@@ -18,8 +18,10 @@ Invariants every implementation keeps:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Protocol, runtime_checkable
 
 from .tiles import TILE_HEIGHT, TILE_WIDTH, TileFrontier
@@ -29,8 +31,16 @@ __all__ = [
     "LogStore",
     "PendingEvent",
     "SharedLogStore",
+    "Wake",
     "load_frontier",
 ]
+
+
+class Wake(Enum):
+    """What a shared store's notification says happened."""
+
+    QUEUED = "queued"
+    INTEGRATED = "integrated"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -116,6 +126,11 @@ class SharedLogStore(LogStore, Protocol):
 
     def acquire_sequencer(self) -> bool:
         """Try to become (or stay) the sequencer; ``True`` while leadership is held."""
+        ...
+
+    def listen(self, on_wake: Callable[[Wake], None], stop: threading.Event) -> None:
+        """Block until ``stop`` is set, calling ``on_wake`` when events were queued or
+        integrated by any replica (a hint: callers still poll, slower, without it)."""
         ...
 
 

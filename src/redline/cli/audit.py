@@ -137,7 +137,7 @@ def _store(args: argparse.Namespace) -> LogStore:
     if args.database_url:
         if args.data_dir:
             raise UsageError("give --data-dir or --database-url, not both")
-        store: LogStore = PostgresLogStore(args.database_url, schema=args.schema)
+        store: LogStore = PostgresLogStore(args.database_url, schema=args.schema, create=False)
         return store
     path = _data_dir(args) / "audit.db"
     if not path.is_file():

@@ -31,9 +31,14 @@ import getpass
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from redline.cli.common import UsageError, format_table
 from redline.settings import ECHO_MODEL, Settings
+
+if TYPE_CHECKING:
+    from redline.killswitch.service import HaltResult
+    from redline.killswitch.stores import StoredHalts
 
 __all__ = ["register"]
 
@@ -200,12 +205,42 @@ def _items(doc: dict[str, object], key: str) -> list[object]:
     return value if isinstance(value, list) else []
 
 
+def _fleet_url() -> str | None:
+    """``REDLINE_DATABASE_URL``: on a fleet the halt state lives in its database, not in
+    ``halts.db`` (which no replica of a fleet reads)."""
+    return os.environ.get("REDLINE_DATABASE_URL") or None  # noqa: TID251 - the CLI is an edge
+
+
+async def _fleet_halts(url: str) -> StoredHalts:
+    from redline.fleet.schema import HALT_TABLE
+    from redline.killswitch.stores import PostgresHaltStore
+
+    store = PostgresHaltStore(url, table=HALT_TABLE)
+    try:
+        return await store.read()
+    finally:
+        await store.aclose()
+
+
 def _list_offline(data_dir: Path) -> int:
     from redline.errors import StoreError
     from redline.killswitch import HaltState
     from redline.killswitch.stores import SqliteHaltStore
 
     path = data_dir / "halts.db"
+    url = _fleet_url()
+    if url is not None:
+        try:
+            stored = asyncio.run(_fleet_halts(url))
+        except StoreError as exc:
+            print(f"redline halt: error: {exc}", file=sys.stderr)
+            return 3
+        state = HaltState.from_json(stored.state_json) if stored.state_json else HaltState()
+        _print_halts(
+            [(h.scope, h.reason, h.by, h.at) for h in state.halts],
+            [(p.scope, p.by, p.at) for p in state.pending],
+        )
+        return 0
     if not path.is_file():
         print(f"no halts in force ({path} does not exist)")
         return 0
@@ -292,19 +327,36 @@ def _halt_offline(data_dir: Path, scope: str, reason: str) -> int:
     except (OSError, KeyError):  # no login name and no passwd entry
         user = "unknown"
     by = f"local:{user}"
+    url = _fleet_url()
     try:
-        store = SqliteHaltStore.in_data_dir(data_dir)
-        try:
-            result = asyncio.run(halt_offline(store, scope, reason=reason, by=by))
-        finally:
-            store.close()
+        if url is not None:
+            from redline.fleet.schema import HALT_TABLE
+            from redline.killswitch.stores import PostgresHaltStore
+
+            fleet_store = PostgresHaltStore(url, table=HALT_TABLE)
+
+            async def fleet_halt() -> HaltResult:
+                try:
+                    return await halt_offline(fleet_store, scope, reason=reason, by=by)
+                finally:
+                    await fleet_store.aclose()
+
+            result = asyncio.run(fleet_halt())
+            where = "the fleet database"
+        else:
+            store = SqliteHaltStore.in_data_dir(data_dir)
+            try:
+                result = asyncio.run(halt_offline(store, scope, reason=reason, by=by))
+            finally:
+                store.close()
+            where = str(data_dir / "halts.db")
     except StoreError as exc:
         print(f"redline halt: error: {exc}", file=sys.stderr)
         return 3
     halt = result.halt
     print(
         f"halted {halt.scope}: {halt.reason} (by {halt.by}, {halt.at}; written to "
-        f"{data_dir / 'halts.db'} version {result.version}; running gateways apply it "
+        f"{where} version {result.version}; running gateways apply it "
         "within 0.5 s and record it in the audit log)"
     )
     return 0

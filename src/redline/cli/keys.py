@@ -1,4 +1,5 @@
-"""``redline keys create|list|revoke``: manage API keys in the data directory's key store.
+"""``redline keys create|list|revoke``: manage API keys in the key store (the data
+directory's, or the fleet's database with ``REDLINE_DATABASE_URL`` or ``--database-url``).
 
 ``create`` accepts only the roles the gateway checks (:data:`redline.store.keys.ROLES`) and
 the clearances U, C, S and TS; anything else is refused (exit 2) with the valid values,
@@ -14,6 +15,7 @@ from pathlib import Path
 
 from redline.cli.common import UsageError, add_data_dir_argument, format_table, resolve_data_dir
 from redline.store.keys import CLEARANCES, ROLES, SqliteKeyStore
+from redline.store.postgres_keys import PostgresKeyStore
 
 __all__ = ["register"]
 
@@ -34,15 +36,39 @@ def register(parser: argparse.ArgumentParser, name: str) -> None:
     create.add_argument("--clearance", default="U", help=f"{', '.join(CLEARANCES)} (default U)")
     create.add_argument("--nationality", default="USA", help="country trigraph (default USA)")
     create.add_argument("--read-in", action="append", default=[], help="SCI/SAP read-in")
+    _fleet_argument(create)
     create.set_defaults(handler=_create)
     listing = sub.add_parser("list", help="list keys (never secrets)")
     add_data_dir_argument(listing, config=False)
     listing.add_argument("--tenant", default=None)
+    _fleet_argument(listing)
     listing.set_defaults(handler=_list)
     revoke = sub.add_parser("revoke", help="revoke a key by its id")
     add_data_dir_argument(revoke, config=False)
     revoke.add_argument("key_id")
+    _fleet_argument(revoke)
     revoke.set_defaults(handler=_revoke)
+
+
+def _fleet_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--database-url",
+        default=None,
+        help="the fleet's PostgreSQL (default: $REDLINE_DATABASE_URL; unset: the data directory)",
+    )
+
+
+def _fleet_store(args: argparse.Namespace) -> PostgresKeyStore | None:
+    """The fleet's key store when a database is named, after checking its schema version."""
+    import os
+
+    from redline.fleet.schema import require_current
+
+    url = args.database_url or os.environ.get("REDLINE_DATABASE_URL")  # noqa: TID251 - CLI edge
+    if not url:
+        return None
+    require_current(url)
+    return PostgresKeyStore(url)
 
 
 def _path(args: argparse.Namespace) -> Path:
@@ -64,7 +90,7 @@ def _create(args: argparse.Namespace) -> int:
         raise UsageError(
             f"--nationality must be a country trigraph such as USA, got {args.nationality!r}"
         )
-    store = SqliteKeyStore(_path(args))
+    store = _fleet_store(args) or SqliteKeyStore(_path(args))
     try:
         issued = store.create(
             tenant=args.tenant,
@@ -87,10 +113,11 @@ def _create(args: argparse.Namespace) -> int:
 
 def _list(args: argparse.Namespace) -> int:
     path = _path(args)
-    if not path.is_file():
+    fleet = _fleet_store(args)
+    if fleet is None and not path.is_file():
         print(f"no keys: {path} does not exist yet (`redline serve` creates one)", file=sys.stderr)
         return 0
-    store = SqliteKeyStore(path)
+    store = fleet or SqliteKeyStore(path)
     try:
         keys = store.list(tenant=args.tenant)
     finally:
@@ -110,16 +137,17 @@ def _list(args: argparse.Namespace) -> int:
     header = ("KEY ID", "TENANT", "ROLES", "CLEARANCE", "CREATED", "REVOKED", "LABEL")
     print(format_table(header, rows))
     if not rows:
-        print(f"no keys in {path}", file=sys.stderr)
+        print(f"no keys in {'the fleet database' if fleet else path}", file=sys.stderr)
     return 0
 
 
 def _revoke(args: argparse.Namespace) -> int:
     path = _path(args)
-    if not path.is_file():
+    fleet = _fleet_store(args)
+    if fleet is None and not path.is_file():
         print(f"redline keys revoke: no key store at {path}", file=sys.stderr)
         return 2
-    store = SqliteKeyStore(path)
+    store = fleet or SqliteKeyStore(path)
     try:
         revoked = store.revoke(args.key_id)
     finally:

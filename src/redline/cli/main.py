@@ -40,6 +40,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "halt": ("redline.cli.halt", "stop traffic (kill switch), or list the halts in force"),
     "resume": ("redline.cli.halt", "resume halted traffic (two administrators)"),
+    "db": ("redline.cli.db", "create or upgrade the fleet database's schema"),
+    "doctor": ("redline.cli.doctor", "check a deployment and say what is wrong"),
 }
 
 Handler = Callable[[argparse.Namespace], int]

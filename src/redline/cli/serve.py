@@ -57,6 +57,13 @@ def register(parser: argparse.ArgumentParser, name: str) -> None:
         default=None,
         help="port (default 8080; 0: the OS picks a free one, printed when serving)",
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="worker processes sharing the port, each a replica of the fleet "
+        "(needs REDLINE_DATABASE_URL and REDLINE_REDIS_URL; default 1)",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -64,16 +71,20 @@ _SWITCH_INTERVAL_S = 0.0005
 
 
 def run(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from redline.bootstrap import build_app
-    from redline.gateway.tls import server_config
     from redline.observability.logs import configure_logging
     from redline.store.sqlite import create_private_dir
 
     if args.port is not None and not 0 <= args.port <= 65535:
         raise UsageError(f"--port must be in 0..65535 (0: any free port), got {args.port}")
+    if not 1 <= args.workers <= 64:
+        raise UsageError(f"--workers must be in 1..64, got {args.workers}")
     settings = load_settings(args, host=args.host, port=args.port or None)
+    if args.workers > 1 and not settings.database_url:
+        raise UsageError(
+            "--workers N runs N replicas of a fleet on one port: set REDLINE_DATABASE_URL and "
+            "REDLINE_REDIS_URL (after `redline db upgrade`); the embedded SQLite default "
+            "serves from one process"
+        )
     # One JSON object per line by default (REDLINE_LOG_FORMAT=text for a terminal).
     configure_logging(settings.log_level, settings.log_format)
     _check_routes(settings, args.config)
@@ -95,7 +106,26 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         return _failed(f"cannot listen on {settings.host}:{port}: {exc.strerror or exc}")
     settings = dataclasses.replace(settings, port=listener.getsockname()[1])
-    watch = _StartupWatch(build_app(settings), on_started=lambda: _announce(settings))
+    if args.workers > 1:
+        from redline.cli.workers import supervise
+
+        return supervise(
+            args.workers,
+            listener,
+            serve=lambda started: _serve(settings, listener, started),
+            announce=lambda: _announce(settings, workers=args.workers),
+        )
+    return _serve(settings, listener, lambda: _announce(settings))
+
+
+def _serve(settings: Settings, listener: socket.socket, started: Callable[[], None]) -> int:
+    """Run the app on ``listener`` until shutdown; ``started`` once start-up succeeded."""
+    import uvicorn
+
+    from redline.bootstrap import build_app
+    from redline.gateway.tls import server_config
+
+    watch = _StartupWatch(build_app(settings), on_started=started)
     # uvicorn.run minus reload/workers, which Redline does not use; server_config carries
     # the TLS wiring (gateway/tls.py) so that tests run exactly what production runs.
     server = uvicorn.Server(server_config(watch, settings))
@@ -135,23 +165,31 @@ def _warn_if_shared(data_dir: Path) -> None:
         )
 
 
-def _announce(settings: Settings) -> None:
+def _announce(settings: Settings, *, workers: int = 1) -> None:
     """Start-up succeeded: issue the bootstrap key if needed, then say where we serve."""
     _bootstrap_key(settings)
     scheme = "https" if settings.tls else "http"
     mtls = " with client certificates" if settings.tls and settings.tls.client_ca else ""
     host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    processes = f", {workers} worker processes" if workers > 1 else ""
     print(
         f"redline: serving on {scheme}://{host}:{settings.port}{mtls} "
-        f"(data dir {settings.data_dir})",
+        f"(data dir {settings.data_dir}{processes})",
         file=sys.stderr,
         flush=True,
     )
 
 
 def _bootstrap_key(settings: Settings) -> None:
-    """On a key store without any key, issue one so the first run is usable at once."""
+    """On a key store without any key, issue one so the first run is usable at once.
+
+    Not on a fleet: replicas starting together would each issue one; the operator creates
+    the fleet's keys with ``redline keys create`` (it uses ``REDLINE_DATABASE_URL``).
+    """
     from redline.store.keys import SqliteKeyStore
+
+    if settings.database_url:
+        return
 
     store = SqliteKeyStore(settings.data_dir / "keys.db")
     try:

@@ -341,11 +341,16 @@ class PostgresHaltChannel:
 
 
 class RedisHaltChannel:
-    """Announcements over Redis pub/sub on ``channel`` (default ``redline:halt``)."""
+    """Announcements over Redis pub/sub on ``channel`` (default ``redline:halt``).
 
-    def __init__(self, url: str, *, channel: str = DEFAULT_CHANNEL) -> None:
+    A channel carries numbers only; the fleet also announces policy reloads on one of its
+    own (``what="policy"`` names it in errors and logs).
+    """
+
+    def __init__(self, url: str, *, channel: str = DEFAULT_CHANNEL, what: str = "halt") -> None:
         self.url = url
         self.channel = channel
+        self.what = what
         self._client: redis.asyncio.Redis | None = None
 
     def _redis(self) -> redis.asyncio.Redis:
@@ -357,7 +362,7 @@ class RedisHaltChannel:
         try:
             await self._redis().publish(self.channel, str(version))
         except _redis_module().RedisError as exc:
-            raise StoreError(f"halt broadcast (redis): {exc}") from exc
+            raise StoreError(f"{self.what} broadcast (redis): {exc}") from exc
 
     async def listen(self, on_version: OnVersion) -> None:
         attempt = 0
@@ -374,7 +379,9 @@ class RedisHaltChannel:
             except (_redis_module().RedisError, OSError) as exc:
                 delay = _RECONNECT_S[min(attempt, len(_RECONNECT_S) - 1)]
                 attempt += 1
-                logger.warning("halt subscription lost (%s); reconnecting in %ss", exc, delay)
+                logger.warning(
+                    "%s subscription lost (%s); reconnecting in %ss", self.what, exc, delay
+                )
                 await asyncio.sleep(delay)
             finally:
                 with contextlib.suppress(_redis_module().RedisError, OSError):

@@ -11,17 +11,26 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from redline.clock import Clock
 from redline.errors import GatewayError
 from redline.review.crypto import BodyCipher, load_or_create_key
-from redline.review.service import AuditSink, ReviewService, RunApproved
+from redline.review.service import AuditSink, ReviewQueue, ReviewService, RunApproved
 from redline.review.sqlite import SqliteReviewQueue
 from redline.review.webhook import Webhook
 
-__all__ = ["ReviewConfig", "ReviewRuntime", "open_review"]
+__all__ = ["ClosableReviewQueue", "ReviewConfig", "ReviewRuntime", "open_review"]
 
 logger = logging.getLogger(__name__)
+
+
+class ClosableReviewQueue(ReviewQueue, Protocol):
+    """A review queue the runtime closes on shutdown (SQLite or PostgreSQL)."""
+
+    def close(self) -> None:
+        """Release the store."""
+        ...
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -48,7 +57,7 @@ class ReviewRuntime:
     """The review service and what must be closed with it."""
 
     service: ReviewService
-    queue: SqliteReviewQueue
+    queue: ClosableReviewQueue
     webhook: Webhook | None
     sweep_interval_s: float
 
@@ -76,8 +85,10 @@ def open_review(
     audit: AuditSink,
     config: ReviewConfig | None = None,
     run_approved: RunApproved | None = None,
+    queue: ClosableReviewQueue | None = None,
 ) -> ReviewRuntime:
-    """Open ``data_dir/reviews.db`` and the body key, and build the service.
+    """Open ``data_dir/reviews.db`` (or use ``queue``, the fleet's) and the body key, and
+    build the service.
 
     Raises:
         ConfigError: bad key, key file or webhook settings.
@@ -88,7 +99,8 @@ def open_review(
     webhook = None
     if config.webhook_url:
         webhook = Webhook(config.webhook_url, config.webhook_secret or b"")
-    queue = SqliteReviewQueue(data_dir / "reviews.db")
+    if queue is None:
+        queue = SqliteReviewQueue(data_dir / "reviews.db")
     service = ReviewService(
         queue,
         cipher=BodyCipher(key),

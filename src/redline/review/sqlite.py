@@ -29,7 +29,7 @@ from redline.policy.model import RuleKind
 from redline.review.model import ReviewerDecision, ReviewItem, ReviewState
 from redline.store.sqlite import connect
 
-__all__ = ["SqliteReviewQueue", "item_from_json", "item_to_json"]
+__all__ = ["SqliteReviewQueue", "item_from_json", "item_to_json", "micros", "patch_item"]
 
 T = TypeVar("T")
 
@@ -88,9 +88,9 @@ class SqliteReviewQueue:
                     item.id,
                     item.tenant,
                     item.state.value,
-                    _us(item.created_at),
-                    _us(item.expires_at),
-                    _us(item.decided_at) if item.decided_at else None,
+                    micros(item.created_at),
+                    micros(item.expires_at),
+                    micros(item.decided_at) if item.decided_at else None,
                     item.version,
                     item_to_json(item),
                     body,
@@ -116,7 +116,7 @@ class SqliteReviewQueue:
                 " WHERE id = ? AND version = ?",
                 (
                     item.state.value,
-                    _us(item.decided_at) if item.decided_at else None,
+                    micros(item.decided_at) if item.decided_at else None,
                     item.version,
                     item_to_json(item),
                     item.id,
@@ -169,7 +169,7 @@ class SqliteReviewQueue:
                     return False
                 conn.execute(
                     "UPDATE review_items SET answer = ?, item_json = ? WHERE id = ?",
-                    (answer, _patch(row[0], answer_ready=True), review_id),
+                    (answer, patch_item(row[0], answer_ready=True), review_id),
                 )
             except BaseException:
                 conn.execute("ROLLBACK")
@@ -186,13 +186,13 @@ class SqliteReviewQueue:
                 rows = conn.execute(
                     "SELECT id, item_json FROM review_items WHERE decided_us IS NOT NULL"
                     " AND decided_us < ? AND (body IS NOT NULL OR answer IS NOT NULL)",
-                    (_us(decided_before),),
+                    (micros(decided_before),),
                 ).fetchall()
                 for review_id, raw in rows:
                     conn.execute(
                         "UPDATE review_items SET body = NULL, answer = NULL, item_json = ?"
                         " WHERE id = ?",
-                        (_patch(raw, purged=True), review_id),
+                        (patch_item(raw, purged=True), review_id),
                     )
             except BaseException:
                 conn.execute("ROLLBACK")
@@ -208,7 +208,7 @@ class SqliteReviewQueue:
             self._conn.close()
 
 
-def _us(moment: datetime) -> int:
+def micros(moment: datetime) -> int:
     """Microseconds since the epoch (exact, sortable)."""
     delta = moment.astimezone(UTC) - datetime(1970, 1, 1, tzinfo=UTC)
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
@@ -218,7 +218,7 @@ def _dt(us: int) -> datetime:
     return datetime.fromtimestamp(us // 1_000_000, UTC).replace(microsecond=us % 1_000_000)
 
 
-def _patch(raw: bytes, **flags: bool) -> bytes:
+def patch_item(raw: bytes, **flags: bool) -> bytes:
     data = orjson.loads(raw)
     data.update(flags)
     return orjson.dumps(data)
@@ -253,15 +253,15 @@ def item_to_json(item: ReviewItem) -> bytes:
                 "reason": d.reason,
             },
             "state": item.state.value,
-            "created_us": _us(item.created_at),
-            "expires_us": _us(item.expires_at),
-            "decided_us": _us(item.decided_at) if item.decided_at else None,
+            "created_us": micros(item.created_at),
+            "expires_us": micros(item.expires_at),
+            "decided_us": micros(item.decided_at) if item.decided_at else None,
             "decisions": [
                 {
                     "reviewer_id": r.reviewer_id,
                     "approve": r.approve,
                     "rationale": r.rationale,
-                    "at_us": _us(r.at),
+                    "at_us": micros(r.at),
                 }
                 for r in item.decisions
             ],

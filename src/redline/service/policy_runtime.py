@@ -23,7 +23,7 @@ import asyncio
 import hashlib
 import logging
 import signal
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,6 +31,7 @@ from redline.domain import JSONValue
 from redline.errors import (
     AuditError,
     ConfigError,
+    GatewayError,
     PolicyError,
     PolicyValidationError,
     SignatureError,
@@ -147,6 +148,14 @@ class PolicyRuntime:
         self._sources = sources
         self._audit = audit
         self._lock = asyncio.Lock()
+        self._announce: Callable[[], Awaitable[None]] | None = None
+
+    def announce_with(self, announce: Callable[[], Awaitable[None]]) -> None:
+        """On a fleet: after a reload asked of this replica (admin API or SIGHUP) has been
+        applied, ``announce`` tells the other replicas to reload too (set once by the
+        composition root). Reloads they do on that announcement (trigger ``"fleet"``) are
+        not announced again."""
+        self._announce = announce
 
     @classmethod
     async def open(cls, sources: PolicySources, audit: AuditSink) -> PolicyRuntime:
@@ -182,7 +191,8 @@ class PolicyRuntime:
 
         Args:
             by: who asked (a principal id, or ``"signal"``).
-            trigger: ``"admin"`` (API) or ``"sighup"``.
+            trigger: ``"admin"`` (API), ``"sighup"``, or ``"fleet"`` (another replica's
+                reload was announced).
 
         Returns:
             What happened; ``ok`` is false if the old policy stays in force.
@@ -222,7 +232,13 @@ class PolicyRuntime:
                     generation=self._holder.generation,
                     error=f"the policy change could not be recorded in the audit log: {exc}",
                 )
-            return self._holder.reload(lambda: new)
+            result = self._holder.reload(lambda: new)
+        if result.ok and trigger != "fleet" and self._announce is not None:
+            try:
+                await self._announce()
+            except GatewayError as exc:  # the reload stands; the others reload on their own
+                logger.warning("policy reload not announced to the fleet: %s", exc)
+        return result
 
     async def _record_rejected(self, result: ReloadResult, *, by: str, trigger: str) -> None:
         payload: dict[str, JSONValue] = {

@@ -43,7 +43,10 @@ __all__ = [
     "IssuedKey",
     "KeyStore",
     "SqliteKeyStore",
+    "new_key",
     "parse_api_key",
+    "principal_json",
+    "row_to_key",
 ]
 
 _PREFIX = "rl"
@@ -108,6 +111,56 @@ def verify_secret(key: ApiKey, secret: str) -> bool:
     return hmac.compare_digest(digest, key.secret_sha256)
 
 
+def new_key(
+    *,
+    tenant: str,
+    label: str,
+    roles: frozenset[str],
+    clearance: str,
+    nationality: str,
+    read_ins: frozenset[str],
+    need_to_know: frozenset[str],
+    now: str,
+) -> IssuedKey:
+    """A new key (not yet stored): the checks every key store applies, then the secret.
+
+    Raises:
+        StoreError: a malformed tenant, a role not in :data:`ROLES` or an unknown clearance.
+    """
+    if not tenant or not tenant.replace("-", "").replace(".", "").isalnum():
+        raise StoreError(f"tenant must be letters, digits, '-' or '.', got {tenant!r}")
+    unknown = sorted(roles - ROLES.keys())
+    if unknown:
+        raise StoreError(
+            f"unknown role(s) {', '.join(map(repr, unknown))}: valid roles are " + ", ".join(ROLES)
+        )
+    key_id = secrets.token_hex(8)
+    secret = secrets.token_urlsafe(32).replace("_", "-")
+    principal = Principal(
+        id=f"key:{key_id}",
+        tenant=tenant,
+        roles=roles,
+        clearance=clearance,
+        nationality=nationality,
+        read_ins=read_ins,
+        need_to_know=need_to_know | {tenant},
+    )
+    try:
+        clearance_label(principal)
+    except ConfigError:
+        raise StoreError(f"unknown clearance {clearance!r}: use {', '.join(CLEARANCES)}") from None
+    key = ApiKey(
+        key_id=key_id,
+        tenant=tenant,
+        label=label,
+        created_at=now,
+        revoked_at=None,
+        principal=principal,
+        secret_sha256=hashlib.sha256(secret.encode()).digest(),
+    )
+    return IssuedKey(key=key, plaintext=f"{_PREFIX}_{key_id}_{secret}")
+
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS api_keys (
     key_id TEXT PRIMARY KEY,
@@ -150,53 +203,30 @@ class SqliteKeyStore:
             StoreError: a malformed tenant, a role not in :data:`ROLES` or an unknown
                 clearance (the message lists the valid values).
         """
-        if not tenant or not tenant.replace("-", "").replace(".", "").isalnum():
-            raise StoreError(f"tenant must be letters, digits, '-' or '.', got {tenant!r}")
-        unknown = sorted(roles - ROLES.keys())
-        if unknown:
-            raise StoreError(
-                f"unknown role(s) {', '.join(map(repr, unknown))}: valid roles are "
-                + ", ".join(ROLES)
-            )
-        key_id = secrets.token_hex(8)
-        secret = secrets.token_urlsafe(32).replace("_", "-")
-        principal = Principal(
-            id=f"key:{key_id}",
+        issued = new_key(
             tenant=tenant,
+            label=label,
             roles=roles,
             clearance=clearance,
             nationality=nationality,
             read_ins=read_ins,
-            need_to_know=need_to_know | {tenant},
+            need_to_know=need_to_know,
+            now=rfc3339(self._clock.now()),
         )
-        try:
-            clearance_label(principal)
-        except ConfigError:
-            raise StoreError(
-                f"unknown clearance {clearance!r}: use {', '.join(CLEARANCES)}"
-            ) from None
-        key = ApiKey(
-            key_id=key_id,
-            tenant=tenant,
-            label=label,
-            created_at=rfc3339(self._clock.now()),
-            revoked_at=None,
-            principal=principal,
-            secret_sha256=hashlib.sha256(secret.encode()).digest(),
-        )
+        key = issued.key
         with self._lock:
             self._conn.execute(
                 "INSERT INTO api_keys VALUES (?, ?, ?, ?, ?, ?, NULL)",
                 (
-                    key_id,
-                    tenant,
-                    label,
+                    key.key_id,
+                    key.tenant,
+                    key.label,
                     key.secret_sha256,
-                    _principal_json(principal),
+                    principal_json(key.principal),
                     key.created_at,
                 ),
             )
-        return IssuedKey(key=key, plaintext=f"{_PREFIX}_{key_id}_{secret}")
+        return issued
 
     def revoke(self, key_id: str) -> bool:
         """Revoke a key; False if no active key has this id."""
@@ -215,7 +245,7 @@ class SqliteKeyStore:
             query, args = query + " WHERE tenant = ?", (tenant,)
         with self._lock:
             rows = self._conn.execute(query + " ORDER BY created_at, key_id", args).fetchall()
-        return [_row_to_key(row) for row in rows]
+        return [row_to_key(row) for row in rows]
 
     def get(self, key_id: str) -> ApiKey | None:
         """Synchronous lookup (CLI and tests)."""
@@ -223,7 +253,7 @@ class SqliteKeyStore:
             row = self._conn.execute(
                 "SELECT * FROM api_keys WHERE key_id = ?", (key_id,)
             ).fetchone()
-        return _row_to_key(row) if row else None
+        return row_to_key(row) if row else None
 
     async def lookup(self, key_id: str) -> ApiKey | None:
         try:
@@ -235,7 +265,7 @@ class SqliteKeyStore:
         self._conn.close()
 
 
-def _principal_json(principal: Principal) -> bytes:
+def principal_json(principal: Principal) -> bytes:
     return orjson.dumps(
         {
             "id": principal.id,
@@ -248,9 +278,9 @@ def _principal_json(principal: Principal) -> bytes:
     )
 
 
-def _row_to_key(row: tuple[str, str, str, bytes, bytes, str, str | None]) -> ApiKey:
-    key_id, tenant, label, digest, principal_json, created_at, revoked_at = row
-    data = orjson.loads(principal_json)
+def row_to_key(row: tuple[str, str, str, bytes, bytes, str, str | None]) -> ApiKey:
+    key_id, tenant, label, digest, raw_principal, created_at, revoked_at = row
+    data = orjson.loads(raw_principal)
     principal = Principal(
         id=data["id"],
         tenant=tenant,

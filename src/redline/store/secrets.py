@@ -6,10 +6,36 @@ import os
 import secrets
 from pathlib import Path
 
-from redline.errors import StoreError
+from redline.audit import NoteSigner, generate_signer
+from redline.errors import SignatureError, StoreError
 from redline.store.sqlite import create_private_dir
 
-__all__ = ["load_or_create_secret"]
+__all__ = ["AUDIT_ORIGIN", "load_or_create_secret", "load_or_create_signer"]
+
+AUDIT_ORIGIN = "redline.local/audit"
+"""The checkpoint origin (and key name) of a log whose key Redline created."""
+
+
+def load_or_create_signer(data_dir: Path) -> NoteSigner:
+    """The checkpoint signing key ``audit.skey``, created 0600 (with ``audit.vkey``) if absent.
+
+    Raises:
+        StoreError: the key file cannot be read, created or parsed.
+    """
+    skey_path = data_dir / "audit.skey"
+    try:
+        if skey_path.exists():
+            return NoteSigner.parse(skey_path.read_text().strip())
+        signer = generate_signer(AUDIT_ORIGIN)
+        create_private_dir(data_dir)
+        skey_path.touch(mode=0o600)
+        skey_path.write_text(signer.encode() + "\n")
+        (data_dir / "audit.vkey").write_text(signer.verifier.encode() + "\n")
+    except OSError as exc:
+        raise StoreError(f"cannot read or create the audit key {skey_path}: {exc}") from exc
+    except SignatureError as exc:
+        raise StoreError(f"the audit key {skey_path} is not a signing key: {exc}") from exc
+    return signer
 
 
 def load_or_create_secret(data_dir: Path, name: str, *, nbytes: int = 32) -> bytes:
