@@ -25,6 +25,12 @@ def register(parser: argparse.ArgumentParser, name: str) -> None:
         "--no-tier2", action="store_true", help="skip fine-tuning the tier-2 encoder"
     )
     parser.add_argument("--no-distill", action="store_true", help="reuse the existing static table")
+    parser.add_argument(
+        "--multilingual",
+        action="store_true",
+        help="add the multilingual table as a feature block (measured, not shipped: see "
+        "docs/ARCHITECTURE.md)",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -40,7 +46,11 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"no training data directory {args.data}")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     manifest = train_all(
-        args.data, args.out or ARTIFACTS_DIR, tier2=not args.no_tier2, distill=not args.no_distill
+        args.data,
+        args.out or ARTIFACTS_DIR,
+        tier2=not args.no_tier2,
+        distill=not args.no_distill,
+        multilingual=args.multilingual,
     )
     print(f"wrote {manifest}")
     return 0

@@ -1,7 +1,7 @@
 """``redline train``: reproduce every safety-stack artifact from the data in the repo.
 
-Steps: distil the static table from all-MiniLM-L6-v2, build the multilingual table
-(:mod:`redline.training.multilingual`), fit tier 1 (the whole-conversation
+Steps: distil the static table from all-MiniLM-L6-v2 (and, with ``multilingual``, build
+the multilingual table, :mod:`redline.training.multilingual`), fit tier 1 (the whole-conversation
 head and the unit head, :mod:`redline.screening.units`) on the training batches, embed
 background negatives for operator categories, fine-tune and export tier 2, then write
 ``manifest.json`` with checksums, the training-data digests and the metrics measured on the
@@ -75,18 +75,23 @@ def _digest(files: list[Path]) -> str:
     return digest.hexdigest()
 
 
-def embedders(directory: Path) -> tuple[StaticEmbedder, StaticEmbedder | None]:
-    """The English static embedder of an artifact directory and, when the directory holds
-    one, the multilingual table's (built by :mod:`redline.training.multilingual`)."""
+def embedders(
+    directory: Path, *, multilingual: bool | None = None
+) -> tuple[StaticEmbedder, StaticEmbedder | None]:
+    """The English static embedder of an artifact directory and the multilingual table's
+    (built by :mod:`redline.training.multilingual`): when ``multilingual`` is None, if the
+    directory holds one."""
     english = StaticEmbedder(directory / "tokenizer.json", directory / "static_embeddings.npy")
-    multilingual = None
-    if (directory / MULTILINGUAL_TABLE).exists():
-        multilingual = StaticEmbedder(
-            directory / MULTILINGUAL_TOKENIZER,
-            directory / MULTILINGUAL_TABLE,
-            special=MULTILINGUAL_SPECIAL,
-        )
-    return english, multilingual
+    if multilingual is None:
+        multilingual = (directory / MULTILINGUAL_TABLE).exists()
+    if not multilingual:
+        return english, None
+    table = StaticEmbedder(
+        directory / MULTILINGUAL_TOKENIZER,
+        directory / MULTILINGUAL_TABLE,
+        special=MULTILINGUAL_SPECIAL,
+    )
+    return english, table
 
 
 def _fit_units(
@@ -110,10 +115,19 @@ def _unit_record(files: list[Path], examples: list[Example]) -> dict[str, object
     }
 
 
-def train_all(data_dir: Path, out_dir: Path, *, tier2: bool = True, distill: bool = True) -> Path:
+def train_all(
+    data_dir: Path,
+    out_dir: Path,
+    *,
+    tier2: bool = True,
+    distill: bool = True,
+    multilingual: bool = False,
+) -> Path:
     """Rebuild the artifacts in ``out_dir``; returns the manifest path.
 
     Without ``tier2``, an existing ``tier2.onnx`` in ``out_dir`` is kept (and listed).
+    ``multilingual`` adds the multilingual table as a block of dense features (measured and
+    not shipped: docs/ARCHITECTURE.md); without it the table is neither built nor listed.
     """
     files = training_files(data_dir)
     examples = training_examples(files)
@@ -121,15 +135,15 @@ def train_all(data_dir: Path, out_dir: Path, *, tier2: bool = True, distill: boo
     if distill or not (out_dir / "static_embeddings.npy").exists():
         logger.info("distilling static embeddings")
         distill_static_embeddings(out_dir)
-    if distill or not (out_dir / MULTILINGUAL_TABLE).exists():
+    if multilingual and (distill or not (out_dir / MULTILINGUAL_TABLE).exists()):
         logger.info("building the multilingual table")
         build_multilingual_table(files, out_dir)
-    embedder, multilingual = embedders(out_dir)
-    featurizer = Featurizer(embedder, multilingual)
+    embedder, table = embedders(out_dir, multilingual=multilingual)
+    featurizer = Featurizer(embedder, table)
     logger.info("fitting tier 1 on %d examples", len(examples))
     head = train_tier1(featurize(featurizer, examples), [e.label for e in examples], CLASSES)
     head.save(out_dir / "tier1.npz")
-    _fit_units(embedder, multilingual, examples, out_dir)
+    _fit_units(embedder, table, examples, out_dir)
     # Background negatives for operator categories: every training conversation's final
     # turn (lawful traffic and the three red lines alike), so a new category is learned
     # against both ordinary requests and other harmful-looking ones.
@@ -138,7 +152,7 @@ def train_all(data_dir: Path, out_dir: Path, *, tier2: bool = True, distill: boo
     ]
     np.save(out_dir / "background.npy", embedder.embed(texts).astype(np.float16))
     names = ["tokenizer.json", "static_embeddings.npy", "tier1.npz", "units.npz", "background.npy"]
-    if multilingual is not None:
+    if table is not None:
         names += [MULTILINGUAL_TOKENIZER, MULTILINGUAL_TABLE, NOTICE]
     path = out_dir / "manifest.json"
     # What tier 2 was fine-tuned on: this run's data, or (kept model) the earlier record.

@@ -50,7 +50,7 @@ async def test_database_outage_refuses_then_recovers(fleet_url: str, tmp_path: P
         ok = await http.post(
             "/v1/chat/completions", json=CHAT, headers={**auth, "x-request-id": "before"}
         )
-        assert ok.status_code == 200
+        assert ok.status_code == 200, ok.text
         set_reachable(fleet_url, False)
         try:
             down = await http.post(
