@@ -36,7 +36,6 @@ services to :func:`redline.gateway.app.create_app`.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import secrets
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -47,6 +46,7 @@ from opentelemetry.trace import TracerProvider
 from starlette.applications import Starlette
 
 from redline.access import route_ceiling
+from redline.aio import stop_task
 from redline.audit import AuditLog, SqliteLogStore
 from redline.audit.postgres_store import PostgresLogStore
 from redline.authority import RegisterInForce
@@ -379,9 +379,7 @@ async def _join(stack: AsyncExitStack, url: str, policy: PolicyRuntime) -> None:
     task = asyncio.create_task(beat())
 
     async def stop() -> None:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await stop_task(task)
         await asyncio.to_thread(register.leave)
 
     stack.push_async_callback(stop)
@@ -410,9 +408,7 @@ async def _share_reloads(
     task = asyncio.create_task(channel.listen(on_announcement))
 
     async def stop() -> None:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await stop_task(task, unblock=channel.aclose)
         await channel.aclose()
 
     stack.push_async_callback(stop)

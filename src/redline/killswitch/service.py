@@ -37,6 +37,7 @@ import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 
+from redline.aio import stop_task
 from redline.clock import Clock, SystemClock
 from redline.domain import AuditSink, JSONValue
 from redline.errors import AuditError, HaltedError, StoreError
@@ -132,16 +133,17 @@ class HaltService:
 
     async def aclose(self) -> None:
         """Stop the background tasks and close the store and channels."""
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await asyncio.gather(
+            *(stop_task(task, unblock=self._close_channels) for task in self._tasks)
+        )
         self._tasks = []
+        await self._close_channels()
+        await self._store.aclose()
+
+    async def _close_channels(self) -> None:
         for channel in self._channels:
             with contextlib.suppress(StoreError):
                 await channel.aclose()
-        await self._store.aclose()
 
     # -- the hot path -------------------------------------------------------------------
 

@@ -366,7 +366,11 @@ class RedisHaltChannel:
 
     async def listen(self, on_version: OnVersion) -> None:
         attempt = 0
+        task = asyncio.current_task()
         while True:
+            if task is not None and task.cancelling():
+                # a cancellation the client library swallowed: stop here, do not reconnect
+                raise asyncio.CancelledError
             pubsub = self._redis().pubsub()
             try:
                 await pubsub.subscribe(self.channel)
@@ -384,8 +388,10 @@ class RedisHaltChannel:
                 )
                 await asyncio.sleep(delay)
             finally:
-                with contextlib.suppress(_redis_module().RedisError, OSError):
-                    await pubsub.aclose()  # type: ignore[no-untyped-call]
+                # Bounded: closing a pub/sub blocked in a read can wait on that read.
+                with contextlib.suppress(_redis_module().RedisError, OSError, TimeoutError):
+                    async with asyncio.timeout(1.0):
+                        await pubsub.aclose()  # type: ignore[no-untyped-call]
 
     async def aclose(self) -> None:
         if self._client is not None:
