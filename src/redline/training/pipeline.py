@@ -105,14 +105,18 @@ def _fit_units(
     head.save(out_dir / "units.npz")
 
 
-def _unit_record(files: list[Path], examples: list[Example]) -> dict[str, object]:
+def _data_record(files: list[Path], examples: list[Example]) -> dict[str, object]:
+    """What a model was fitted on: the batch files, their digest, the conversation count."""
     return {
         "files": [f.name for f in files],
         "sha256": _digest(files),
         "examples": len(examples),
         "augmented": sum("augmented" in e.tags for e in examples),
-        "rounds": [list(r) for r in UNIT_ROUNDS],
     }
+
+
+def _unit_record(files: list[Path], examples: list[Example]) -> dict[str, object]:
+    return {**_data_record(files, examples), "rounds": [list(r) for r in UNIT_ROUNDS]}
 
 
 def train_all(
@@ -162,20 +166,14 @@ def train_all(
 
         logger.info("fine-tuning tier 2")
         train_tier2(examples, CLASSES, out_dir / "tier2.onnx")
-        tier2_record = _unit_record(files, examples)
-        del tier2_record["rounds"]
+        tier2_record = _data_record(files, examples)
     if (out_dir / "tier2.onnx").exists():
         names.append("tier2.onnx")
     manifest = {
         "version": VERSION,
         "classes": list(CLASSES),
         "files": {name: sha256_file(out_dir / name) for name in names},
-        "training_data": {
-            "files": [f.name for f in files],
-            "sha256": _digest(files),
-            "examples": len(examples),
-            "augmented": sum("augmented" in e.tags for e in examples),
-        },
+        "training_data": _data_record(files, examples),
         "unit_head": _unit_record(files, examples),
         "tier2": tier2_record,
         "metrics": {},
