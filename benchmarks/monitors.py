@@ -1,7 +1,7 @@
 """Benchmark ``redline.monitors``: overhead per request and memory per 100,000 principals.
 
 Run: ``.venv/bin/python benchmarks/monitors.py [--redis redis://127.0.0.1:6379/0]``. Prints a
-table and writes ``docs/benchmarks/monitors.md``. Targets (issue 8): <= 0.3 ms p50 in-process,
+table and writes ``docs/benchmarks/monitors.md``. Targets (monitors run on every request): <= 0.3 ms p50 in-process,
 <= 1 ms p50 with Redis.
 
 Request mix (each measured separately, then as a 90/8/2 blend): an ordinary request with no

@@ -1,4 +1,4 @@
-"""Bad input and upstream failures get the documented OpenAI-shaped errors (issue 2)."""
+"""Bad input and upstream failures get the documented OpenAI-shaped errors."""
 
 from __future__ import annotations
 

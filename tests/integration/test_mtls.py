@@ -1,4 +1,4 @@
-"""mTLS client-certificate authentication on a real uvicorn server (issue 5, item 3).
+"""mTLS client-certificate authentication on a real uvicorn server.
 
 One gateway per module, configured from a TOML ``[tls]`` table and served with the same
 uvicorn configuration ``redline serve`` uses (``gateway/tls.server_config``). Certificates

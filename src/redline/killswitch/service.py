@@ -1,4 +1,4 @@
-"""``HaltService``: the kill switch at run time (issue 4 item 6).
+"""``HaltService``: the kill switch at run time.
 
 The pure state machine is :class:`redline.policy.HaltState`; this module keeps the state in
 force in memory, persists transitions to a :class:`~redline.killswitch.stores.HaltStore`, and

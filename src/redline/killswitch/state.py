@@ -1,4 +1,4 @@
-"""Kill-switch state: pure, immutable, serialisable (issue 4 item 6).
+"""Kill-switch state: pure, immutable, serialisable.
 
 A :class:`HaltState` is a set of halts, each on a scope: ``all``, ``tenant:T`` or
 ``model:M``. Every transition returns a new state; the gateway persists and broadcasts the

@@ -1,6 +1,6 @@
 """Cross-request monitors: mass surveillance and machine-speed weapon loops across requests.
 
-Spec: issue 8; DOMAIN.md §5.2, §5.3, §5.5, §5.6; ARCHITECTURE.md "monitors".
+Spec: DOMAIN.md §5.2, §5.3, §5.5, §5.6; ARCHITECTURE.md "monitors".
 
 Public API:
 

@@ -1,6 +1,6 @@
 """Person records carried by one request: CSV/TSV, JSON lines, JSON arrays, markdown tables.
 
-Spec: issue 8 item 2; DOMAIN.md §5.3 ("bulk", population scale), §5.5 (decisions about
+Spec: DOMAIN.md §5.3 ("bulk", population scale), §5.5 (decisions about
 identified persons).
 
 :func:`count_records` splits a text into *record blocks* and *instruction text*. A record

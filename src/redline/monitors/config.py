@@ -2,7 +2,7 @@
 
 :class:`MonitorConfig` is built from the policy's :class:`~redline.policy.MonitorSettings`
 with :meth:`MonitorConfig.from_policy`; everything the policy does not (yet) carry has a
-documented default here (issue 8). The policy's ``person_volume`` window becomes the first,
+documented default here. The policy's ``person_volume`` window becomes the first,
 short window; a second 24-hour window with four times the thresholds is added unless the
 policy's window is already that long. Tenant thresholds are ``tenant_factor`` times the
 principal's: a dragnet split over many principals of one tenant is still one dragnet.

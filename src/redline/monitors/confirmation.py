@@ -1,6 +1,6 @@
 """Human-confirmation tokens for effector tool calls (RL2: a human in the loop, provably).
 
-Spec: issue 8 item 3; DOMAIN.md §5.6 (RL2: "human authorization present"); DoDD 3000.09
+Spec: DOMAIN.md §5.6 (RL2: "human authorization present"); DoDD 3000.09
 (appropriate levels of human judgment over the use of force).
 
 A human obtains a token through the console or the admin API for **one** call: a principal,

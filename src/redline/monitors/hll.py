@@ -1,6 +1,6 @@
 """HyperLogLog distinct counting in numpy, with an exact sparse start.
 
-Spec: issue 8 item 2 (approximate distinct counting at scale). Flajolet, Fusy, Gandouet and
+Approximate distinct counting at scale. Flajolet, Fusy, Gandouet and
 Meunier, "HyperLogLog: the analysis of a near-optimal cardinality estimation algorithm"
 (2007), with the small-range (linear counting) correction of Heule, Nunkesser and Hall,
 "HyperLogLog in practice" (2013).

@@ -1,6 +1,6 @@
 """Task intent in a request: surveillance, automated decision, lawful data handling.
 
-Spec: issue 8 items 2 and 3; DOMAIN.md §5.3 (tracking / monitoring / profiling), §5.5
+Spec: DOMAIN.md §5.3 (tracking / monitoring / profiling), §5.5
 (final decisions with legal or similarly significant effect), §5.6.
 
 Multilingual keyword patterns (English, Spanish, French, German, Russian, Chinese), matched

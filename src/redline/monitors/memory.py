@@ -1,6 +1,6 @@
 """In-process monitor state: one node, the embedded default.
 
-Spec: issue 8 item 4 (bounded in memory per principal, expires); see
+Bounded in memory per principal, entries expire; see
 :mod:`redline.monitors.state` for the Protocol.
 
 Layout: per principal (and per tenant) one ring per window, a ``dict`` from bucket index

@@ -1,6 +1,6 @@
 """The :class:`Monitors`: cross-request verdicts for one request or response.
 
-Spec: issue 8; DOMAIN.md §5.3 (mass = no discriminant, population scale, persistence),
+Spec: DOMAIN.md §5.3 (mass = no discriminant, population scale, persistence),
 §5.5 (RL3), §5.6 (signals). It turns what the state reports into
 :class:`~redline.domain.Verdict` s that enter the same ``decide()`` and audit record as the
 screening verdicts (sources ``monitor:person_volume``, ``monitor:bulk_records``,

@@ -1,6 +1,6 @@
 """Person identifiers in free text, normalised, classed by nationality, and hashed.
 
-Spec: issue 8 item 1; DOMAIN.md §5.2 (U.S. person, presumption), §5.3 (specific selection
+Spec: DOMAIN.md §5.2 (U.S. person, presumption), §5.3 (specific selection
 terms: person, account, address, device), §5.6 (RL1 signals).
 
 What is extracted (each normalised so that spellings of one identifier hash alike):

@@ -1,6 +1,6 @@
 """Redis monitor state: several gateway replicas share one set of windows.
 
-Spec: issue 8 item 4; ARCHITECTURE.md "Scale" (Redis for cross-replica monitor windows); see
+Spec: ARCHITECTURE.md "Scale" (Redis for cross-replica monitor windows); see
 :mod:`redline.monitors.state` for the Protocol.
 
 Keys (``P`` = the configured prefix, ``h(x)`` = the first 24 hex digits of SHA-256 of ``x``,

@@ -1,6 +1,6 @@
 """The seam between the monitors and their shared state: one Protocol, two implementations.
 
-Spec: issue 8 items 4-5; ARCHITECTURE.md "monitors" (in-process for one node, Redis for
+Spec: ARCHITECTURE.md "monitors" (in-process for one node, Redis for
 many); STYLE.md §6 (a Protocol at the seam, a fake or second implementation behind it).
 
 * :class:`~redline.monitors.memory.InProcessMonitorState` - one process, bounded (LRU over

@@ -9,7 +9,7 @@ Public API (scripted against by the gateway and by operators):
 * :func:`sign` / :func:`verify` / :func:`generate_keypair` - Ed25519 over exact floor bytes;
 * :func:`run_policy_tests` - a policy's own test cases against an injected screen function.
 
-Spec: issue 4, DOMAIN.md §1.3 (clauses) and §5 (red-line definitions), STYLE.md §7.5.
+Spec: DOMAIN.md §1.3 (clauses) and §5 (red-line definitions), STYLE.md §7.5.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Run a policy's own ``[[tests]]`` (issue 4 item 4): conversation -> expected decision.
+"""Run a policy's own ``[[tests]]``: conversation -> expected decision.
 
 The screening function is injected (``redline.screening`` provides the real one; tests use
 a deterministic fake), so this module stays pure and below ``screening`` in the layers.

@@ -1,6 +1,6 @@
 """``PolicyHolder``: the policy in force, replaced atomically on reload.
 
-Invariants (issue 4 item 5):
+Invariants (policy patched without downtime):
 
 * a reload builds and validates the new policy completely *before* it is visible; the swap
   is a single reference assignment, atomic under the GIL and for asyncio tasks;

@@ -3,7 +3,7 @@
 Entry points: :class:`ReviewService` (submit / status / list_for / decide / expire_due /
 purge_due / set_answer), built by :func:`open_review`; the pure state machine in
 :mod:`redline.review.model`; eligibility rules in :mod:`redline.review.eligibility`.
-Spec: issue 7, DOMAIN.md §3.1-3.3.
+Spec: DOMAIN.md §3.1-3.3.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Encryption at rest of held request bodies and their answers (AES-256-GCM).
 
-A held request is stored "at its classification, encrypted at rest" (issue 7). Each blob is
+A held request is stored "at its classification, encrypted at rest". Each blob is
 ``version byte (0x01) || 12-byte random nonce || ciphertext+tag``, sealed with AES-256-GCM
 under one data key, with associated data ``b"redline-review-v1\\x00" + purpose + b"\\x00" +
 review id``: a blob copied onto another review row, or a request body swapped with an

@@ -1,4 +1,4 @@
-"""Who may see and decide a review item (DOMAIN.md §3.1, §3.2; issue 7 "Eligibility").
+"""Who may see and decide a review item (DOMAIN.md §3.1, §3.2).
 
 A reviewer may see an item only if all three hold:
 

@@ -1,6 +1,6 @@
 """The review item and its state machine: pending -> approved | denied | expired.
 
-Spec: ARCHITECTURE.md "review", DOMAIN.md §3.3 (two-person integrity), issue 7.
+Spec: ARCHITECTURE.md "review", DOMAIN.md §3.3 (two-person integrity).
 
 A :class:`ReviewItem` is a request the policy held (``kind = review``) or a red-line block
 an operator contests (``kind = override``). Cleared reviewers approve or deny it; each

@@ -1,6 +1,6 @@
 """The review queue: the storage seam (:class:`ReviewQueue`) and :class:`ReviewService`.
 
-Spec: issue 7 (holds, eligibility, two-person rule, expiry, audit, webhook), DOMAIN.md §3.3.
+Covers holds, eligibility, the two-person rule, expiry, audit and the webhook; DOMAIN.md §3.3.
 
 :class:`ReviewService` is what the gateway and the console call. It composes the pure state
 machine (:mod:`redline.review.model`), eligibility (:mod:`redline.review.eligibility`),

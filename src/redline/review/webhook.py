@@ -1,4 +1,4 @@
-"""Signed webhook on new holds and on decisions, so teams can wire their paging (issue 7 §6).
+"""Signed webhook on new holds and on decisions, so teams can wire their paging.
 
 Each event is one ``POST`` of a JSON object ``{"event", "id", "timestamp", "data"}`` with
 the headers::

@@ -1,4 +1,4 @@
-"""``PolicyRuntime``: the policy files of a running gateway and their hot reload (issue 4 item 5).
+"""``PolicyRuntime``: the policy files of a running gateway and their hot reload.
 
 Wraps a :class:`~redline.policy.PolicyHolder` with the places the policy comes from (floor,
 overlay, floor signature, trusted provider keys) and the audit log.

@@ -1,4 +1,4 @@
-"""Simulated traffic through the monitors and the policy's ``decide`` (issue 8 tests).
+"""Simulated traffic through the monitors and the policy's ``decide``.
 
 Each scenario plays a script of requests against ``Monitors`` on both state implementations
 (in-process and a real Redis) and feeds the verdicts to ``decide`` under the shipped floor:

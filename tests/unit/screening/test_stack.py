@@ -1,5 +1,5 @@
 """The safety stack on bad and unusual input: every case has a defined outcome, nothing
-crashes, and failures end in refusal (issue 3 "Bad input")."""
+crashes, and failures end in refusal."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The reviewer console: server-rendered pages under ``/console`` (issue 7 §5).
+"""The reviewer console: server-rendered pages under ``/console``.
 
 Pages and their security properties: :mod:`redline.gateway.console.routes`; sessions:
 :mod:`redline.gateway.console.sessions`. Import those modules directly (this package
