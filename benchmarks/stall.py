@@ -208,13 +208,15 @@ def main() -> None:
     write_section(
         "stall",
         "## Stalls and stream hold-back (`benchmarks/stall.py`)\n\n"
-        "Embedded defaults, `redline serve` as a subprocess on this 2-core machine; the load "
-        "generator shares the machine. Screening of anything larger than 1 KB runs on two "
-        "screening threads, the monitors' person and record scan of more than 2 KB, parsing "
-        "of bodies over 256 KB and marking extraction over 64 KB off the event loop; the big "
-        "7 MB requests repeat one body, the 8,000-token prompts are all distinct (screened "
-        "cold). The built-in model streams 16-character chunks; a stream's first "
-        "text is released once 32 characters have been received and screened.\n\n" + table,
+        "Embedded defaults, `redline serve` as a subprocess on this 2-core machine (one "
+        "screening worker process: `screening_processes` defaults to the cores beyond the "
+        "first); the load generator shares the machine. Screening over 16 KB, marking "
+        "extraction over 64 KB, the monitors' scan over 2 KB and parsing over 1 MB run in "
+        "the worker process; bodies over 256 KB are read one at a time. The 7 MB requests "
+        "repeat one body (each is refused as over 1,000,000 characters of text once parsed), "
+        "the 8,000-token prompts are all distinct (screened cold). The built-in model "
+        "streams 16-character chunks; a stream's first text is released once 32 characters "
+        "have been received and screened.\n\n" + table,
     )
 
 

@@ -92,6 +92,7 @@ from redline.review.runtime import ClosableReviewQueue
 from redline.review.service import ReviewQueue
 from redline.service import Authenticator, Orchestrator, Router
 from redline.service.certs import CertificateAuthenticator
+from redline.service.cpu_lane import CpuLane
 from redline.service.health import Check, check_ready
 from redline.service.monitoring import MonitorsInForce
 from redline.service.orchestrator import approved_runner
@@ -193,8 +194,11 @@ async def open_services(
         if fleet and settings.database_url and settings.redis_url:
             await _join(stack, settings.database_url, policy)
             await _share_reloads(stack, settings.redis_url, fleet, policy)
+        lane = _open_lane(stack, settings.screening_processes)
         screener = Screener(
-            judge_upstream=lambda model: router.resolve(model).upstream, metrics=metrics
+            judge_upstream=lambda model: router.resolve(model).upstream,
+            metrics=metrics,
+            lane=lane,
         )
         stack.callback(screener.close)
         screener.prepare(policy.current)  # fail to start on broken artifacts
@@ -204,7 +208,7 @@ async def open_services(
         runtime = open_review(
             settings.data_dir, audit=audit, config=review or _review(settings), queue=queue
         )
-        monitors = MonitorsInForce(lambda: policy.current, _monitor_builder(settings, fleet))
+        monitors = MonitorsInForce(lambda: policy.current, _monitor_builder(settings, fleet, lane))
         register = await _authority_register(settings, audit)
         orchestrator = Orchestrator(
             router=router,
@@ -219,6 +223,7 @@ async def open_services(
             register=register.current if register is not None else None,
             metrics=metrics,
             tracing=tracing,
+            lane=lane,
         )
         # The runner needs the orchestrator, which needs the review service: bound once here.
         runtime.service.bind_runner(approved_runner(orchestrator))
@@ -251,7 +256,29 @@ async def open_services(
             metrics_access=settings.metrics,
             readiness=lambda: check_ready(checks),
             tracing=tracing,
+            lane=lane,
         )
+
+
+def _open_lane(stack: AsyncExitStack, processes: int) -> CpuLane | None:
+    """The CPU lane for large requests (none when ``processes`` is 0), its processes
+    started in the background."""
+    if not processes:
+        return None
+    lane = CpuLane(processes=processes)
+    stack.callback(lane.close)
+    warming = asyncio.create_task(_warm(lane), name="redline-cpu-lane-warm")
+    stack.push_async_callback(stop_task, warming)
+    return lane
+
+
+async def _warm(lane: CpuLane) -> None:
+    """Start the CPU lane's processes in the background; until they are up (or if they
+    never start: logged) large requests use threads."""
+    try:
+        await lane.warm()
+    except Exception:
+        logger.exception("the CPU lane's worker processes did not start")
 
 
 def build_router(settings: Settings) -> Router:
@@ -501,7 +528,7 @@ def _halt_channels(settings: Settings, fleet: FleetIdentity | None) -> list[Halt
 
 
 def _monitor_builder(
-    settings: Settings, fleet: FleetIdentity | None
+    settings: Settings, fleet: FleetIdentity | None, lane: CpuLane | None = None
 ) -> Callable[[MonitorSettings], Monitors]:
     """Monitors for given policy settings: in-process windows, or on a fleet Redis ones
     shared by all replicas (keys prefixed with the fleet's id).
@@ -523,7 +550,14 @@ def _monitor_builder(
             if settings.redis_url and fleet is not None
             else InProcessMonitorState(config)
         )
-        return Monitors(config, state, extractor, confirmation_key=key, clock=SystemClock())
+        return Monitors(
+            config,
+            state,
+            extractor,
+            confirmation_key=key,
+            clock=SystemClock(),
+            offload=lane.offload if lane is not None else None,
+        )
 
     return build
 

@@ -13,6 +13,7 @@ table each.
     ├── RequestError                 a client request we refuse to process (.param names the field)
     │   ├── RequestTooLarge          body over the configured limit
     │   ├── RequestTooComplex        too deep, too many messages or parts (bounded work)
+    │   ├── RequestTimeout           a large body arrived too slowly
     │   ├── UnscreenableInput        content the safety stack cannot read (token ids)
     │   ├── ModelNotFound            no route for the requested model
     │   └── MetadataError            malformed purpose / authority / case metadata
@@ -24,6 +25,7 @@ table each.
     ├── ReceiptNotFound              no decision is logged for the requested id
     ├── MarkingError                 a classification marking is unknown or illegal (.token, .rule)
     ├── HaltedError                  the kill switch stops this traffic (.reason)
+    ├── GatewayBusy                  too many large requests already waiting; retry later
     ├── OutputBlocked                a streamed answer crossed a red line; the stream ends
     ├── PolicyError
     │   ├── PolicyParseError         file, key path, message
@@ -58,6 +60,7 @@ __all__ = [
     "ClassifierError",
     "ClassifierTimeout",
     "ConfigError",
+    "GatewayBusy",
     "GatewayError",
     "HaltedError",
     "InconsistencyError",
@@ -73,6 +76,7 @@ __all__ = [
     "ProofError",
     "ReceiptNotFound",
     "RequestError",
+    "RequestTimeout",
     "RequestTooComplex",
     "RequestTooLarge",
     "ReviewError",
@@ -114,6 +118,10 @@ class RequestTooComplex(RequestError):
 
 class UnscreenableInput(RequestError):
     """The request carries content the safety stack cannot read (e.g. token-id prompts)."""
+
+
+class RequestTimeout(RequestError):
+    """The request body did not arrive in time."""
 
 
 class ModelNotFound(RequestError):
@@ -176,6 +184,10 @@ class HaltedError(GatewayError):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class GatewayBusy(GatewayError):
+    """Too many large requests are already waiting for the CPU lane; retry later."""
 
 
 class OutputBlocked(GatewayError):

@@ -7,6 +7,8 @@ is TOML::
     [server]
     max_body_bytes = 8388608          # 8 MiB; larger bodies get 413
     enclave_label = "U"               # default classification of every request
+    screening_processes = 1           # worker processes for large requests (0: threads);
+                                      # default: one per core beyond the first, 1..4
 
     [upstreams.local-vllm]
     base_url = "http://127.0.0.1:8000/v1"
@@ -67,7 +69,8 @@ is read once at start-up: publishing a new one takes a restart.
 Environment: ``REDLINE_DATA_DIR``, ``REDLINE_HOST``, ``REDLINE_PORT``, ``REDLINE_CONFIG``,
 ``REDLINE_LOG_LEVEL``, ``REDLINE_REDIS_URL`` (monitor windows and halt broadcast across
 replicas), ``REDLINE_DATABASE_URL`` (PostgreSQL halt state for replicas),
-``REDLINE_LOG_FORMAT`` and ``REDLINE_METRICS`` (over ``[observability]``). Traces are
+``REDLINE_LOG_FORMAT`` and ``REDLINE_METRICS`` (over ``[observability]``),
+``REDLINE_SCREENING_PROCESSES`` (over ``[server] screening_processes``). Traces are
 exported only when the standard OpenTelemetry variables ask for it: ``OTEL_TRACES_EXPORTER``
 (``otlp``, ``console`` or ``none``), or an ``OTEL_EXPORTER_OTLP_ENDPOINT`` /
 ``OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`` (then ``otlp``); ``OTEL_SDK_DISABLED=true`` turns
@@ -157,6 +160,10 @@ class Settings:
     port: int = 8080
     max_body_bytes: int = DEFAULT_MAX_BODY
     enclave_label: str = "U"
+    screening_processes: int = 0
+    """Worker processes that parse, screen and scan large requests off the event loop
+    (``service/cpu_lane.py``); 0: threads only. :meth:`load` defaults it to one per core
+    beyond the first (1..4); settings built in code (tests) keep 0 unless they ask."""
     upstreams: Mapping[str, UpstreamConfig] = field(default_factory=dict)
     routes: Mapping[str, RouteConfig] = field(default_factory=dict)
     admin_key: str | None = field(default=None, repr=False)
@@ -197,7 +204,11 @@ class Settings:
             ConfigError: the file is unreadable or invalid, or a value is out of range.
         """
         doc = _read_config(config_path) if config_path else {}
-        server = _table(doc, "server", {"max_body_bytes", "enclave_label", "host", "port"})
+        server = _table(
+            doc,
+            "server",
+            {"max_body_bytes", "enclave_label", "host", "port", "screening_processes"},
+        )
         policy_doc = doc.get("policy")
         if isinstance(policy_doc, dict) and "provider_public_key" in policy_doc:
             raise ConfigError(
@@ -225,6 +236,7 @@ class Settings:
             or _int(server, "port", "server")
             or 8080,
             max_body_bytes=_int(server, "max_body_bytes", "server") or DEFAULT_MAX_BODY,
+            screening_processes=_screening_processes(environ, server),
             enclave_label=_str(server, "enclave_label", "server") or "U",
             upstreams=upstreams,
             routes=routes,
@@ -266,6 +278,11 @@ class Settings:
         """Raise ConfigError for values out of range."""
         if not 0 < self.port < 65536:
             raise ConfigError(f"port must be in 1..65535, got {self.port}")
+        if not 0 <= self.screening_processes <= 64:
+            raise ConfigError(
+                "server.screening_processes (REDLINE_SCREENING_PROCESSES) must be in 0..64, "
+                f"got {self.screening_processes}"
+            )
         if self.max_body_bytes < 1024:
             raise ConfigError(
                 f"server.max_body_bytes must be at least 1024, got {self.max_body_bytes}"
@@ -671,3 +688,14 @@ def _strings(table: Mapping[str, object], key: str, where: str) -> frozenset[str
     if not isinstance(value, list) or not all(isinstance(x, str) and x for x in value):
         raise ConfigError(f"{where}.{key}: must be an array of non-empty strings")
     return frozenset(value)
+
+
+def _screening_processes(environ: Mapping[str, str], server: Mapping[str, object]) -> int:
+    """Environment over file over the default: one per core beyond the first, 1..4."""
+    text = environ.get("REDLINE_SCREENING_PROCESSES")
+    if text:
+        return _int_text(text, "REDLINE_SCREENING_PROCESSES")
+    found = _int(server, "screening_processes", "server")
+    if found is not None:
+        return found
+    return max(1, min(4, (os.cpu_count() or 2) - 1))

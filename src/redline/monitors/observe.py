@@ -42,8 +42,9 @@ import asyncio
 import fnmatch
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
+from typing import Any
 
 from redline.clock import Clock, rfc3339
 from redline.domain import ChatRequest, JSONObject, JSONValue, Message, ToolCall, Verdict
@@ -76,6 +77,23 @@ def _ts(now: datetime) -> float:
     return now.timestamp()
 
 
+Offload = Callable[..., Awaitable[Any]]
+"""Runs ``fn(*args)`` off the event loop and returns its result."""
+
+
+def scan_text(
+    extractor: PersonExtractor, bulk_min_records: int, text: str
+) -> tuple[Sequence[PersonRef], RecordCount | None]:
+    """Persons named in ``text`` and its pasted records (CPU-bound, no I/O; a module-level
+    function so that a worker process can run it)."""
+    extraction = extractor.extract(text) if text else None
+    persons = extraction.persons() if extraction is not None else ()
+    # Fewer lines than the smallest scored record count cannot be bulk (unless JSON).
+    rows_needed = max(2, math.ceil(bulk_min_records / 10))
+    maybe_bulk = text.count("\n") + 1 >= rows_needed or "[" in text
+    return persons, count_records(text) if maybe_bulk else None
+
+
 class Monitors:
     """All cross-request monitors behind one object; build once per process."""
 
@@ -87,6 +105,7 @@ class Monitors:
         *,
         confirmation_key: bytes,
         clock: Clock,
+        offload: Offload | None = None,
     ) -> None:
         """Args:
         config: thresholds and bounds (:meth:`MonitorConfig.from_policy`).
@@ -94,7 +113,10 @@ class Monitors:
         extractor: the person extractor (holds the per-deployment hash salt).
         confirmation_key: the key human-confirmation tokens are signed with.
         clock: used by :meth:`snapshot`; observe methods take ``now`` explicitly.
+        offload: runs ``fn(*args)`` off the event loop for scans of long requests (the
+            composition root passes the CPU lane's worker processes); default a thread.
         """
+        self._offload: Offload = offload or asyncio.to_thread
         self.config = config
         self._state = state
         self._extractor = extractor
@@ -140,7 +162,9 @@ class Monitors:
         if len(text) <= _INLINE_SCAN_CHARS:
             persons, bulk = self._scan(text)
         else:  # a long request is scanned off the event loop: other clients keep flowing
-            persons, bulk = await asyncio.to_thread(self._scan, text)
+            persons, bulk = await self._offload(
+                scan_text, self._extractor, self.config.bulk_min_records, text
+            )
         if bulk is not None and bulk.records:
             verdicts += self._bulk_verdicts(bulk.records, bulk.instructions, persons)
         if persons and SURVEIL.search(text):
@@ -275,13 +299,7 @@ class Monitors:
         return frozenset(r.digest for r in self._extractor.extract(selector).refs)
 
     def _scan(self, text: str) -> tuple[Sequence[PersonRef], RecordCount | None]:
-        """Persons named in ``text`` and its pasted records (CPU-bound, no I/O)."""
-        extraction = self._extractor.extract(text) if text else None
-        persons = extraction.persons() if extraction is not None else ()
-        # Fewer lines than the smallest scored record count cannot be bulk (unless JSON).
-        rows_needed = max(2, math.ceil(self.config.bulk_min_records / 10))
-        maybe_bulk = text.count("\n") + 1 >= rows_needed or "[" in text
-        return persons, count_records(text) if maybe_bulk else None
+        return scan_text(self._extractor, self.config.bulk_min_records, text)
 
     async def _loop_request(
         self, principal: str, route: str, request: ChatRequest, t: float, confirmation: str | None

@@ -62,7 +62,7 @@ import numpy as np
 
 from redline.domain import ChatRequest, Message, ToolSpec, Verdict
 from redline.errors import ClassifierError
-from redline.policy import Policy
+from redline.policy import Category, Policy
 from redline.screening.artifacts import (
     ARTIFACTS_DIR,
     MULTILINGUAL_SPECIAL,
@@ -153,8 +153,15 @@ class SafetyStack:
         self._unit_cache: LRU[tuple[tuple[str, ...], bytes], dict[str, float]] = LRU(4_096)
 
     @classmethod
-    def load(cls, policy: Policy | None = None, directory: Path = ARTIFACTS_DIR) -> SafetyStack:
-        """Load and verify the artifacts; fit the policy's operator categories.
+    def load(
+        cls,
+        policy: Policy | None = None,
+        directory: Path = ARTIFACTS_DIR,
+        *,
+        categories: Sequence[Category] | None = None,
+    ) -> SafetyStack:
+        """Load and verify the artifacts; fit the operator categories of ``policy`` (or of
+        ``categories``, where no whole policy is at hand: a CPU-lane worker).
 
         Raises:
             ClassifierError: missing or altered artifacts.
@@ -178,9 +185,11 @@ class SafetyStack:
                 manifest.path("tier2.onnx"), manifest.path("tokenizer.json"), head.classes
             )
         operators: list[OperatorCategoryModel] = []
-        if policy is not None:
+        if categories is None:
+            categories = policy.categories if policy is not None else ()
+        if categories:
             background = np.load(manifest.path("background.npy")).astype(np.float32)
-            for category in policy.categories:
+            for category in categories:
                 if category.floor or category.id in head.classes:
                     continue
                 if not category.examples_positive:

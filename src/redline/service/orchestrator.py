@@ -87,6 +87,7 @@ from redline.markings import Label, extract_label, join, parse_marking
 from redline.monitors import Monitors
 from redline.policy import Policy, ReviewRule, RuleKind, decide, effective_ceiling
 from redline.review import ReviewItem, ReviewService, RunApproved
+from redline.service.cpu_lane import EXTRACT_CHARS, CpuLane
 from redline.service.ports import NO_METRICS, AuditSink, Metrics
 from redline.service.routing import ModelRoute, Router
 from redline.service.screening import Screener, ScreenResult
@@ -211,9 +212,11 @@ class Orchestrator:
         register: Callable[[], Awaitable[Register]] | None = None,
         metrics: Metrics = NO_METRICS,
         tracing: Tracing = NO_TRACING,
+        lane: CpuLane | None = None,
     ) -> None:
         self._metrics = metrics
         self._tracing = tracing
+        self._lane = lane
         self.digest = digest
         self.router = router
         self._monitors = monitors
@@ -353,6 +356,16 @@ class Orchestrator:
             cover=monitors.selector_digests,
         )
 
+    async def _extract(self, texts: list[str]) -> Label:
+        """Marks found in ``texts``; large inputs are scanned off the event loop (in the CPU
+        lane's worker processes when one is wired and ready, else on a thread)."""
+        size = sum(len(t) for t in texts)
+        if size <= _OFFLOAD_CHARS:
+            return extract_label(texts)
+        if self._lane is not None and self._lane.ready and size > EXTRACT_CHARS:
+            return await self._lane.extract_label(texts)
+        return await asyncio.to_thread(extract_label, texts)
+
     async def _flush(self, answering: _Answering) -> None:
         """Append the request's deferred audit event, if it has not been appended yet."""
         if answering.pending is not None and (event := answering.pending.take()) is not None:
@@ -386,7 +399,7 @@ class Orchestrator:
         self, principal: Principal, request: ChatRequest, ceiling: RouteCeiling, ctx: RequestContext
     ) -> Label:
         try:
-            found = await _extract(request.texts())
+            found = await self._extract(request.texts())
             declared = parse_marking(ctx.declared_label) if ctx.declared_label else None
         except MarkingError as exc:
             await self._record_access(
@@ -454,7 +467,7 @@ class Orchestrator:
         texts = [output.text, *(f"{c.name}\n{c.arguments}" for c in output.tool_calls)]
         ctx = answering.ctx
         try:
-            found = await _extract(texts)
+            found = await self._extract(texts)
         except MarkingError as exc:
             reason = f"bad marking in output: {exc}"
             await self._with_pending(
@@ -800,13 +813,6 @@ def _without(verdicts: Iterable[Verdict], released: frozenset[str]) -> list[Verd
 def _output_bytes(output: Reply) -> bytes:
     calls = "".join(f"\n{c.name}\n{c.arguments}" for c in output.tool_calls)
     return (output.text + calls).encode()
-
-
-async def _extract(texts: list[str]) -> Label:
-    """Marks found in ``texts``; large inputs are scanned off the event loop."""
-    if sum(len(t) for t in texts) <= _OFFLOAD_CHARS:
-        return extract_label(texts)
-    return await asyncio.to_thread(extract_label, texts)
 
 
 def _declared_payload(declared: Declared) -> dict[str, JSONValue]:

@@ -2,8 +2,10 @@
 
 A :class:`SafetyStack` is built once per effective policy (operator categories depend on
 it) and cached by the policy's SHA-256, so a hot reload builds the new stack before any
-request uses it. Judging runs inline for small inputs (it costs well under a millisecond)
-and on two screening threads for larger ones, under a timeout. Any failure or timeout becomes an
+request uses it. Judging runs inline for small inputs (it costs well under a millisecond),
+on two screening threads for medium ones, and for conversations over
+:data:`~redline.service.cpu_lane.JUDGE_CHARS` of text in the CPU lane's worker processes
+(when one is wired), all under a timeout. Any failure or timeout becomes an
 ``errors`` entry, which :func:`redline.policy.decide` turns into the route's fail-closed
 action; it is also counted in :attr:`Screener.failures` and reported to the
 :class:`~redline.service.ports.Metrics` port (with the time spent in each tier).
@@ -20,11 +22,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from redline.domain import Message, ToolSpec, Verdict
-from redline.errors import ClassifierError, ModelNotFound
+from redline.errors import ClassifierError, GatewayBusy, ModelNotFound
 from redline.policy import Policy
 from redline.screening.artifacts import ARTIFACTS_DIR
 from redline.screening.judge import run_judge, should_judge
 from redline.screening.stack import Judgement, SafetyStack
+from redline.service.cpu_lane import JUDGE_CHARS, CpuLane
 from redline.service.ports import NO_METRICS, Metrics
 from redline.upstream.base import Upstream
 
@@ -60,8 +63,10 @@ class Screener:
         timeout_s: float = 2.0,
         judge_upstream: Callable[[str], Upstream] | None = None,
         metrics: Metrics = NO_METRICS,
+        lane: CpuLane | None = None,
     ) -> None:
         self._metrics = metrics
+        self._lane = lane
         self._judge_upstream = judge_upstream
         self._directory = directory
         self._timeout = timeout_s
@@ -98,12 +103,19 @@ class Screener:
             )
             if size <= _INLINE_CHARS and len(messages) <= _INLINE_MESSAGES:
                 judgement = stack.judge(messages, tools)
+            elif self._lane is not None and self._lane.ready and size > JUDGE_CHARS:
+                async with asyncio.timeout(self._timeout):
+                    judgement = await self._lane.judge(
+                        policy.sha256, policy.categories, messages, tools
+                    )
             else:
                 loop = asyncio.get_running_loop()
                 async with asyncio.timeout(self._timeout):
                     judgement = await loop.run_in_executor(
                         self._executor, stack.judge, messages, tools
                     )
+        except GatewayBusy:
+            raise  # not a screening failure: the client is told to retry (503)
         except TimeoutError:
             self._failed("screening_timeout")
             logger.warning("safety stack timed out after %.1f s", self._timeout)
