@@ -28,6 +28,8 @@ import rfc8785
 
 from redline.errors import AuditError
 
+from . import jcs
+
 __all__ = [
     "MAX_RECORD_BYTES",
     "RECORD_VERSION",
@@ -106,7 +108,7 @@ def encode_record(record: AuditRecord) -> bytes:
         "payload": record.payload,
     }
     try:
-        data: bytes = rfc8785.dumps(doc)
+        data = jcs.dumps(doc)
     except (rfc8785.CanonicalizationError, rfc8785.IntegerDomainError, TypeError) as exc:
         raise AuditError(f"payload is not canonical JSON: {exc}") from exc
     if len(data) > MAX_RECORD_BYTES:

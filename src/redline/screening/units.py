@@ -289,13 +289,14 @@ class AtomStats:
     chars: int
     single: FeatureVector | None = None  # the atom's features as a unit of its own (memo)
 
-    @property
-    def has_factor(self) -> bool:
-        return bool(self.counts.any())
+    has_factor: bool = field(init=False)  # any factor matches (derived from ``counts``)
+    red_hits: int = field(init=False)  # red-line factor matches (derived from ``counts``)
 
-    @property
-    def red_hits(self) -> int:
-        return int(self.counts[_RED].sum())
+    def __post_init__(self) -> None:
+        # Derived once: unit selection and windowing ask for them for every unit of every
+        # conversation the atom is in, and ``counts`` never changes.
+        object.__setattr__(self, "has_factor", bool(self.counts.any()))
+        object.__setattr__(self, "red_hits", int(self.counts[_RED].sum()))
 
 
 def unit_dense_size(dims: int, multilingual_dims: int = 0) -> int:
@@ -487,7 +488,12 @@ class Segmented:
     def rest_presence(self, unit: Unit) -> FloatArray:
         """1.0 for each exculpatory factor (:data:`EXCULPATORY`) that matches somewhere
         outside ``unit``."""
-        own = np.sum([self.atoms[a].counts for a in self.unit_atom_ids(unit)], axis=0)
+        ids = self.unit_atom_ids(unit)
+        own = (
+            self.atoms[ids[0]].counts  # most units are one atom: no sum to build
+            if len(ids) == 1
+            else np.sum([self.atoms[a].counts for a in ids], axis=0)
+        )
         presence: FloatArray = (self.total_counts[EXCULPATORY] - own[EXCULPATORY] > 0).astype(
             np.float32
         )

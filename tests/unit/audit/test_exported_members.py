@@ -16,6 +16,7 @@ def test_public_names_are_exported() -> None:
         "bodies",
         "checkpoint",
         "export",
+        "jcs",
         "log",
         "merkle",
         "note",
