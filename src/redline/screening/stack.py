@@ -7,14 +7,18 @@ messages, a buried paragraph, any role, a tool definition or call). Per red line
 
 * the *whole-conversation* judgement: the final turn in the context of everything else
   (:mod:`redline.screening.conversation`), as before; it catches what only the combination
-  shows (an escalation whose last turn says "now do it for all of them"); and
+  shows (an escalation whose last turn says "now do it for all of them");
 * every *unit*'s score (:mod:`redline.screening.units`): each message of every role, each
   tool definition and tool call, and within long texts each line, sentence window and
   factor run, scored by the *unit head* with the conversation's context represented only
   by exculpatory legal-test factors found elsewhere (and, for tier 2, the factor-matching
   sentences elsewhere). Factor-free text cannot change a unit's score, so inserting it
   anywhere can only keep or raise the maximum: the property holds by construction and is
-  tested (``tests/unit/screening/test_units.py``).
+  tested (``tests/unit/screening/test_units.py``); and
+* every whole message and tool definition read as it would be alone (its own first stage
+  and tier 2, with the context only able to lower tier 2's reading): a request refused on
+  its own is refused between benign turns in any role
+  (``tests/unit/screening/test_placement.py``; :meth:`SafetyStack._escalate_units`).
 
 Cascade: tier 1 (static embeddings, legal-test factors, hashed n-grams; well under a
 millisecond for a typical request) scores every request. Only when tier 1 gives any red
@@ -104,6 +108,9 @@ class Judgement:
     tiers: tuple[str, ...] = ()
     whole_scores: dict[str, float] = field(default_factory=dict)
     unit_scores: dict[str, float] = field(default_factory=dict)
+    message_scores: dict[str, float] = field(default_factory=dict)
+    """The maximum over whole messages and tool definitions read as they would be alone
+    (see :meth:`SafetyStack._escalate_units`); empty without tier 2."""
     units: int = 0
     timings: dict[str, float] = field(default_factory=dict)
     """Seconds spent per tier (``tier1``, ``tier2``, ``units``, ``operator``); tier 2 holds
@@ -235,14 +242,16 @@ class SafetyStack:
             timings["tier2"] = clock() - started
         started = clock()
         segmented = segment(self.units, messages, tools)
-        unit_scores, top, tier2_s = self._score_units(segmented, whole, messages)
+        unit_scores, message_scores, top, tier2_s = self._score_units(segmented, whole, messages)
         if tier2_s:
             if "tier2" not in tiers:
                 tiers.append("tier2")
             timings["tier2"] = timings.get("tier2", 0.0) + tier2_s
         tiers.append("units")
         timings["units"] = clock() - started - tier2_s
-        scores = {c: max(whole[c], unit_scores[c]) for c in self.red_lines}
+        scores = {
+            c: max(whole[c], unit_scores[c], message_scores.get(c, 0.0)) for c in self.red_lines
+        }
         if self.operator_models:
             started = clock()
             embedding = features.dense[: self.featurizer.embedder.dims]
@@ -257,9 +266,18 @@ class SafetyStack:
             tiers=tuple(tiers),
             whole_scores={c: whole[c] for c in self.red_lines},
             unit_scores=unit_scores,
+            message_scores=message_scores,
             units=len(segmented.units),
             timings=timings,
         )
+
+    def escalates(self, messages: Sequence[Message], tools: Sequence[ToolSpec] = ()) -> bool:
+        """Whether :meth:`judge` will call tier 2 for the whole conversation (its tier-1
+        score reaches :attr:`escalate_at`); cheap, and remembered for :meth:`judge`."""
+        if self.tier2 is None:
+            return False
+        whole = self._whole_tier1(conversation_texts(messages, tools))[1]
+        return max(whole[c] for c in self.red_lines) >= self.escalate_at
 
     def _whole_tier1(self, texts: ConversationTexts) -> tuple[FeatureVector, dict[str, float]]:
         """Features and tier-1 probabilities of the whole conversation (remembered: output
@@ -290,6 +308,22 @@ class SafetyStack:
         """Score a parsed gateway request (its canonical view: messages, extra fields, tools)."""
         return self.judge(request.screen_messages(), request.tools)
 
+    def _alone_tier1(
+        self, segmented: Segmented, messages: Sequence[Message]
+    ) -> dict[int, dict[str, float]]:
+        """Per unit order, for units that are a whole message or tool definition: the
+        whole-conversation head's tier-1 probabilities of that part read alone."""
+        out: dict[int, dict[str, float]] = {}
+        for order, unit in enumerate(segmented.units):
+            if unit.start != 0 or unit.stop != len(segmented.part_atoms[unit.part]):
+                continue
+            if unit.part < len(messages):
+                alone: tuple[Message, ...] = (messages[unit.part],)
+            else:
+                alone = (Message(role="user", text="\n".join(segmented.parts[unit.part].texts)),)
+            out[order] = self._whole_tier1(conversation_texts(alone))[1]
+        return out
+
     @staticmethod
     def _unit_excerpt(segmented: Segmented, unit: Unit, messages: Sequence[Message]) -> str:
         """What tier 2 reads of a unit: a whole message is read as the whole-conversation
@@ -302,58 +336,131 @@ class SafetyStack:
 
     def _score_units(
         self, segmented: Segmented, floor: dict[str, float], messages: Sequence[Message]
-    ) -> tuple[dict[str, float], dict[str, Unit], float]:
-        """Max over units per red line, the unit that reached it, and the seconds spent in
-        tier 2 (0.0: tier 2 did not run).
-
-        ``floor`` holds the scores already reached (the whole-conversation judgement): a
-        unit goes to tier 2 only if averaging could lift some red line above both it and
-        every unit scored so far (0.5 * tier 1 + 0.5 > best), so the skipped calls cannot
-        change the maximum; at most :data:`TIER2_UNITS` units, highest tier-1 score first.
-        """
+    ) -> tuple[dict[str, float], dict[str, float], dict[str, Unit], float]:
+        """Per red line the maximum over units and over whole messages read alone, the unit
+        that reached the higher, and the seconds spent in tier 2 (0.0: it did not run)."""
         scored: list[tuple[float, int, Unit, dict[str, float]]] = []
         for order, unit in enumerate(segmented.units):
             probs = self._unit_tier1(segmented, unit)
             scored.append((max(probs[c] for c in self.red_lines), order, unit, probs))
         tier2_s = 0.0
+        readings: dict[int, dict[str, float]] = {}
         if self.tier2 is not None:
-            candidates = sorted(
-                (s for s in scored if s[0] >= self.unit_escalate_at), key=lambda s: (-s[0], s[1])
+            final, readings, tier2_s = self._escalate_units(
+                self.tier2, segmented, scored, floor, messages
             )
-            # Final scores so far: the whole judgement and the units tier 2 will not read.
-            best = dict(floor)
-            for top_score, _, _, probs in scored:
-                if top_score < self.unit_escalate_at:
-                    for c in self.red_lines:
-                        best[c] = max(best[c], probs[c])
-            calls = 0
-            for i, (_, order, unit, probs) in enumerate(candidates):
-                if calls >= TIER2_UNITS or all(
-                    0.5 * probs[c] + 0.5 <= best[c] for c in self.red_lines
-                ):
-                    for c in self.red_lines:
-                        best[c] = max(best[c], probs[c])
-                    continue
-                started = time.perf_counter()
-                second = self.tier2.pair_probabilities(
-                    self._unit_excerpt(segmented, unit, messages), segmented.context_excerpt(unit)
-                )
-                tier2_s += time.perf_counter() - started
-                calls += 1
-                combined = {c: 0.5 * probs[c] + 0.5 * second[c] for c in probs}
-                candidates[i] = (0.0, order, unit, combined)
-                for c in self.red_lines:
-                    best[c] = max(best[c], combined[c])
-            replaced = {s[1]: s for s in candidates}
-            scored = [replaced.get(s[1], s) for s in scored]
+        else:
+            final = [probs for *_, probs in scored]
         out = dict.fromkeys(self.red_lines, 0.0)
+        alone = dict.fromkeys(self.red_lines, 0.0) if readings else {}
+        peak = dict.fromkeys(self.red_lines, 0.0)
         top: dict[str, Unit] = {}
-        for _, _, unit, probs in scored:
+        for (_, order, unit, _), probs in zip(scored, final, strict=True):
+            reading = readings.get(order, {})
             for c in self.red_lines:
-                if probs[c] > out[c]:
-                    out[c] = probs[c]
+                out[c] = max(out[c], probs[c])
+                read = reading.get(c, 0.0)
+                if read > alone.get(c, 0.0):
+                    alone[c] = read
+                if max(probs[c], read) > peak[c]:
+                    peak[c] = max(probs[c], read)
                     top[c] = unit
-        return out, top, tier2_s
+        return out, alone, top, tier2_s
+
+    def _escalate_units(
+        self,
+        tier2: Tier2Model,
+        segmented: Segmented,
+        scored: list[tuple[float, int, Unit, dict[str, float]]],
+        floor: dict[str, float],
+        messages: Sequence[Message],
+    ) -> tuple[list[dict[str, float]], dict[int, dict[str, float]], float]:
+        """Each unit's final probabilities after tier 2, the readings alone of whole
+        messages and tool definitions (by unit order), and the seconds tier 2 took.
+
+        A unit escalates from :attr:`unit_escalate_at` (its own tier-1 score, then averaged
+        with tier 2's reading of it with its context excerpt). A whole message or tool
+        definition is also read as it would be on its own: from :attr:`escalate_at` of the
+        whole-conversation head's reading of it alone (:meth:`_alone_tier1`), averaged with
+        tier 2's reading of it alone, or, when the conversation holds factor-matching
+        sentences elsewhere, the lower of that and tier 2's reading in that context (an
+        exculpatory fact elsewhere still counts, and a neutral "handle the next ticket"
+        beside an alarming tool result stays neutral). That reading is reported apart
+        (:attr:`Judgement.message_scores`), so the units' own scores keep their meaning
+        (benign material never lowers them). Benign factor-free material gives it no
+        context, so a request refused on its own is refused wherever it is placed
+        (``tests/unit/screening/test_placement.py``), and a one-message conversation is
+        judged exactly as before.
+
+        ``floor`` holds the scores already reached (the whole-conversation judgement): a
+        unit goes to tier 2 only if averaging could lift some red line above both it and
+        every unit scored so far (0.5 * first stage + 0.5 > best), so the skipped calls
+        cannot change the maximum; at most :data:`TIER2_UNITS` calls' worth of units,
+        highest first-stage score first.
+        """
+        alone = self._alone_tier1(segmented, messages)
+        final = [probs for *_, probs in scored]
+        readings: dict[int, dict[str, float]] = {}
+        lifted = [_lift(probs, alone.get(order)) for _, order, _, probs in scored]
+        # Units escalating on their own tier-1 score first (as without the readings alone),
+        # then those escalating by their reading alone; highest first within each.
+        candidates = sorted(
+            (
+                (
+                    scored[o][0] < self.unit_escalate_at,
+                    -max(lifted[o][c] for c in self.red_lines),
+                    o,
+                )
+                for o in range(len(scored))
+                if scored[o][0] >= self.unit_escalate_at
+                or (o in alone and max(alone[o][c] for c in self.red_lines) >= self.escalate_at)
+            ),
+        )
+        chosen = {o for *_, o in candidates}
+        # Final scores so far: the whole judgement and the units tier 2 will not read.
+        best = dict(floor)
+        for o, probs in enumerate(final):
+            if o not in chosen:
+                for c in self.red_lines:
+                    best[c] = max(best[c], probs[c])
+        calls = 0
+        tier2_s = 0.0
+        for *_, o in candidates:
+            first = lifted[o]
+            if calls >= TIER2_UNITS or all(0.5 * first[c] + 0.5 <= best[c] for c in self.red_lines):
+                for c in self.red_lines:
+                    best[c] = max(best[c], final[o][c])
+                continue
+            started = time.perf_counter()
+            unit = scored[o][2]
+            excerpt = self._unit_excerpt(segmented, unit, messages)
+            context = segmented.context_excerpt(unit)
+            second = tier2.pair_probabilities(excerpt, context)
+            calls += 1
+            own = final[o]
+            if scored[o][0] >= self.unit_escalate_at:  # its own first stage, in context
+                final[o] = {c: 0.5 * own[c] + 0.5 * second[c] for c in own}
+            if o in alone and max(alone[o][c] for c in self.red_lines) >= self.escalate_at:
+                # As it would be judged alone (tier 2 alone, and in its context when it has
+                # one); the higher of that and its own stage.
+                if context:
+                    alone_second = tier2.pair_probabilities(excerpt, "")
+                    second = {c: min(v, alone_second[c]) for c, v in second.items()}
+                readings[o] = {c: 0.5 * alone[o][c] + 0.5 * second[c] for c in own}
+                for c in self.red_lines:
+                    best[c] = max(best[c], readings[o][c])
+            tier2_s += time.perf_counter() - started
+            for c in self.red_lines:
+                best[c] = max(best[c], final[o][c])
+        return final, readings, tier2_s
+
+
+def _lift(probs: dict[str, float], alone: dict[str, float] | None) -> dict[str, float]:
+    """A unit's first-stage probabilities: its own, or, for a whole part, the higher of its
+    own and the part's reading alone."""
+    if alone is None:
+        return probs
+    return {c: max(p, alone.get(c, 0.0)) for c, p in probs.items()}
 
 
 def _evidence(

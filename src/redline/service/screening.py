@@ -2,13 +2,14 @@
 
 A :class:`SafetyStack` is built once per effective policy (operator categories depend on
 it) and cached by the policy's SHA-256, so a hot reload builds the new stack before any
-request uses it. Judging runs inline for small inputs (it costs well under a millisecond),
-on two screening threads for medium ones, and for conversations over
-:data:`~redline.service.cpu_lane.JUDGE_CHARS` of text in the CPU lane's worker processes
-(when one is wired), all under a timeout. Any failure or timeout becomes an
-``errors`` entry, which :func:`redline.policy.decide` turns into the route's fail-closed
-action; it is also counted in :attr:`Screener.failures` and reported to the
-:class:`~redline.service.ports.Metrics` port (with the time spent in each tier).
+request uses it. Judging runs inline for small inputs that tier 1 settles (well under a
+millisecond); on two screening threads for medium ones and for small ones that go to tier 2
+(ONNX Runtime releases the GIL while it runs, so the event loop serves others meanwhile);
+and for conversations over :data:`~redline.service.cpu_lane.JUDGE_CHARS` of text in the
+CPU lane's worker processes (when one is wired); all under a timeout. Any failure or
+timeout becomes an ``errors`` entry, which :func:`redline.policy.decide` turns into the
+route's fail-closed action; it is also counted in :attr:`Screener.failures` and reported
+to the :class:`~redline.service.ports.Metrics` port (with the time spent in each tier).
 """
 
 from __future__ import annotations
@@ -35,8 +36,9 @@ __all__ = ["ScreenResult", "Screener"]
 
 logger = logging.getLogger(__name__)
 
-# Small conversations are judged inline (well under a millisecond on tier 1); anything larger
-# runs on the screening threads so that one long request cannot stall other clients.
+# Small conversations that tier 1 settles are judged inline (well under a millisecond);
+# anything larger, or going to tier 2 (~5 ms of ONNX Runtime, which releases the GIL), runs
+# on the screening threads so that no request holds the event loop for long.
 _INLINE_CHARS = 1_024
 _INLINE_MESSAGES = 8
 _THREADS = 2
@@ -101,7 +103,8 @@ class Screener:
             size = sum(len(m.text) for m in messages) + sum(
                 len(t.description) + len(t.parameters_json) for t in tools
             )
-            if size <= _INLINE_CHARS and len(messages) <= _INLINE_MESSAGES:
+            small = size <= _INLINE_CHARS and len(messages) <= _INLINE_MESSAGES
+            if small and not stack.escalates(messages, tools):
                 judgement = stack.judge(messages, tools)
             elif self._lane is not None and self._lane.ready and size > JUDGE_CHARS:
                 async with asyncio.timeout(self._timeout):
