@@ -79,9 +79,8 @@ class FeatureVector:
 
 def without_block(features: FeatureVector, width: int) -> FeatureVector | None:
     """``features`` with the last ``width`` dense columns (the multilingual block) zeroed,
-    or None when there is no block or it is already zeros: the English-only reading of a
-    text the language gate let through, which the stack scores too so that the block can
-    only raise a red-line score."""
+    or None when there is no block or it is already zeros: the English-only features of a
+    text the language gate let through."""
     if width <= 0 or not features.dense[-width:].any():
         return None
     dense = features.dense.copy()

@@ -276,10 +276,7 @@ class SafetyStack:
         found = self._whole_cache.get(texts)
         if found is None:
             features = self.featurizer.features(texts)
-            found = (
-                features,
-                self.head.probabilities(features),
-            )
+            found = (features, self.head.probabilities(features))
             self._whole_cache.put(texts, found)
         return found
 

@@ -5,11 +5,10 @@ the multilingual table, :mod:`redline.training.multilingual`), fit tier 1 (the
 whole-conversation head and the unit head, :mod:`redline.screening.units`, over the
 English-only features; with ``multilingual``, also the same two heads over the features with
 the language-gated multilingual block, :mod:`redline.screening.language`) on the training
-batches, embed
-background negatives for operator categories, fine-tune and export tier 2, then write
-``manifest.json`` with checksums, the training-data digests and the metrics measured on the
-held-out test batch and the validation batch. :func:`train_units_only` refits only the unit
-heads. Requires the ``train`` extra; serving needs none of it.
+batches, embed background negatives for operator categories, fine-tune and export tier 2,
+then write ``manifest.json`` with checksums, the training-data digests and the metrics
+measured on the held-out test batch and the validation batch. :func:`train_units_only`
+refits only the unit heads. Requires the ``train`` extra; serving needs none of it.
 """
 
 from __future__ import annotations
@@ -228,7 +227,9 @@ def train_units_only(data_dir: Path, out_dir: Path) -> Path:
     manifest = json.loads(path.read_text())
     files = training_files(data_dir)
     examples = training_examples(files)
-    embedder, multilingual = embedders(out_dir, multilingual=MULTILINGUAL_TABLE in manifest["files"])
+    embedder, multilingual = embedders(
+        out_dir, multilingual=MULTILINGUAL_TABLE in manifest["files"]
+    )
     _fit_units(embedder, multilingual, examples, out_dir)
     manifest["files"]["units.npz"] = sha256_file(out_dir / "units.npz")
     if multilingual is not None:
