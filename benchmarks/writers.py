@@ -3,7 +3,9 @@
 Every training batch (``data/screening/batch_*.jsonl``) is written by one writer from one
 perspective. For each batch, tier 1 is fitted on all the *other* batches (same code and
 settings as ``redline train``: :func:`redline.training.tier1.train_tier1` over the
-served static embeddings and factor features; no distillation, no tier 2) and measured on
+served static embeddings and factor features; no distillation, no tier 2; when
+``--artifacts`` names a directory with the multilingual table, also the head over the
+language-gated multilingual block, combined as the stack combines them) and measured on
 the held-out batch: recall per red line (a red-line item is caught when any red-line
 probability reaches the review threshold, as in ``redline eval``) and the false-positive
 rate on its lawful items (all of them, and the hard negatives alone). The worst writer is
@@ -37,23 +39,23 @@ sys.path.insert(0, str(ROOT / "src"))
 from redline.screening.artifacts import ARTIFACTS_DIR
 from redline.screening.dataset import Example, load_examples
 from redline.screening.features import FeatureVector, Featurizer
-from redline.screening.linear import LinearHead
+from redline.screening.linear import GatedHead
 from redline.training.augment import augment
 from redline.training.pipeline import AUGMENT_SHARE, CLASSES, embedders, training_files
-from redline.training.tier1 import featurize, train_tier1
+from redline.training.tier1 import WHOLE_BLOCK_SHRINK, featurize, train_tier1, train_whole_head
 
 DATA = ROOT / "data" / "screening"
 RED_LINES = CLASSES[1:]
 QUICK_WRITERS = tuple("klmnopqrstuv")
 
 
-def _caught(head: LinearHead, feature: FeatureVector, threshold: float) -> bool:
+def _caught(head: GatedHead, feature: FeatureVector, threshold: float) -> bool:
     probs = head.probabilities(feature)
     return max(probs[c] for c in RED_LINES) >= threshold
 
 
 def measure(
-    head: LinearHead,
+    head: GatedHead,
     examples: list[Example],
     features: list[FeatureVector],
     threshold: float,
@@ -127,13 +129,18 @@ def _fold(batches: list[Batches], name: str | None) -> tuple[list[FeatureVector]
 
 
 def _leave_one_out(
-    by_batch: Batches, framed: Batches, held: list[str], threshold: float
+    featurizer: Featurizer,
+    by_batch: Batches,
+    framed: Batches,
+    held: list[str],
+    threshold: float,
+    shrink: float,
 ) -> dict[str, dict[str, Any]]:
     lowo: dict[str, dict[str, Any]] = {}
     for name in held:
         t0 = time.perf_counter()
         train_x, train_y = _fold([by_batch, framed], name)
-        head = train_tier1(train_x, train_y, CLASSES)
+        head = fit_heads(featurizer, train_x, train_y, shrink)
         examples, feats = by_batch[name]
         lowo[name] = m = measure(head, examples, feats, threshold)
         r = m["recall"]
@@ -147,16 +154,38 @@ def _leave_one_out(
     return lowo
 
 
+def fit_heads(
+    featurizer: Featurizer, xs: list[FeatureVector], ys: list[str], shrink: float
+) -> GatedHead:
+    """The English head over the English-only features and, when the featurizer has the
+    multilingual table, the head over the features with its language-gated block, combined
+    as the stack combines them (:class:`redline.screening.linear.GatedHead`)."""
+    block = featurizer.block_size
+    english = [
+        FeatureVector(f.dense[:-block], f.sparse_index, f.sparse_value) if block else f for f in xs
+    ]
+    head = train_tier1(english, ys, CLASSES)
+    if not block:
+        return GatedHead(head)
+    multilingual = train_whole_head(featurizer, xs, ys, CLASSES, block_shrink=shrink)
+    return GatedHead(head, multilingual, block=block)
+
+
 def _worst_recall(item: tuple[str, dict[str, Any]]) -> float:
     recalls = [v for v in item[1]["recall"].values() if v is not None]
     return min(recalls) if recalls else 1.0
 
 
 def _test_writers(
-    featurizer: Featurizer, by_batch: Batches, framed: Batches, threshold: float, data: Path
+    featurizer: Featurizer,
+    by_batch: Batches,
+    framed: Batches,
+    threshold: float,
+    data: Path,
+    shrink: float,
 ) -> dict[str, Any]:
     all_x, all_y = _fold([by_batch, framed], None)
-    head = train_tier1(all_x, all_y, CLASSES)
+    head = fit_heads(featurizer, all_x, all_y, shrink)
     tests: dict[str, Any] = {}
     for path in sorted(data.glob("test_*.jsonl")):
         if path.name == "test_cbrn.jsonl":
@@ -185,6 +214,12 @@ def main() -> int:
         "--artifacts", type=Path, default=ARTIFACTS_DIR, help="artifact directory (tables)"
     )
     parser.add_argument("--data", type=Path, default=DATA, help="data directory")
+    parser.add_argument(
+        "--block-shrink",
+        type=float,
+        default=WHOLE_BLOCK_SHRINK,
+        help="shrink of the multilingual block (when the artifacts carry the table)",
+    )
     parser.add_argument("--json", type=Path, default=None, help="also write figures here")
     args = parser.parse_args()
 
@@ -205,7 +240,7 @@ def main() -> int:
     held = [h for h in held if h in by_batch]
 
     results: dict[str, Any] = {"threshold": args.threshold, "augment": args.augment}
-    lowo = _leave_one_out(by_batch, framed, held, args.threshold)
+    lowo = _leave_one_out(featurizer, by_batch, framed, held, args.threshold, args.block_shrink)
     results["leave_one_writer_out"] = lowo
     if lowo:
         worst = min(lowo.items(), key=_worst_recall)
@@ -215,7 +250,7 @@ def main() -> int:
     if not args.no_test:
         t0 = time.perf_counter()
         results["held_out_test_writers"] = _test_writers(
-            featurizer, by_batch, framed, args.threshold, args.data
+            featurizer, by_batch, framed, args.threshold, args.data, args.block_shrink
         )
         print(f"fitted on all batches and measured test writers [{time.perf_counter() - t0:.0f}s]")
 

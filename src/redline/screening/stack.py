@@ -21,7 +21,13 @@ messages, a buried paragraph, any role, a tool definition or call). Per red line
   (``tests/unit/screening/test_placement.py``; :meth:`SafetyStack._escalate_units`).
 
 Cascade: tier 1 (static embeddings, legal-test factors, hashed n-grams; well under a
-millisecond for a typical request) scores every request. Only when tier 1 gives any red
+millisecond for a typical request) scores every request. Artifacts built with
+``redline train --multilingual`` (not the shipped ones) add a multilingual static table and
+a second pair of heads: text the language gate calls foreign
+(:mod:`redline.screening.language`) is scored by both the English head and the head that
+also reads the multilingual block, each red line keeping the higher score
+(:class:`~redline.screening.linear.GatedHead`); English text is scored by the English
+heads alone, exactly as without the table. Only when tier 1 gives any red
 line a probability of at least :attr:`SafetyStack.escalate_at` does tier 2 (the
 fine-tuned encoder, a few milliseconds) run; the two are then averaged. The escalation
 point 0.15 was chosen on the validation batch V: the same recall as 0.08 with fewer false
@@ -69,9 +75,11 @@ from redline.errors import ClassifierError
 from redline.policy import Category, Policy
 from redline.screening.artifacts import (
     ARTIFACTS_DIR,
+    MULTILINGUAL_HEAD,
     MULTILINGUAL_SPECIAL,
     MULTILINGUAL_TABLE,
     MULTILINGUAL_TOKENIZER,
+    MULTILINGUAL_UNIT_HEAD,
     Manifest,
     load_manifest,
 )
@@ -80,7 +88,7 @@ from redline.screening.embedder import StaticEmbedder
 from redline.screening.excerpt import salient_excerpt
 from redline.screening.factors import FACTORS
 from redline.screening.features import FeatureVector, Featurizer
-from redline.screening.linear import LinearHead
+from redline.screening.linear import GatedHead, LinearHead
 from redline.screening.lru import LRU
 from redline.screening.operator import OperatorCategoryModel
 from redline.screening.tier2 import Tier2Model, pair_for
@@ -137,17 +145,21 @@ class SafetyStack:
         head: LinearHead,
         unit_head: LinearHead,
         tier2: Tier2Model | None,
+        multilingual_heads: tuple[LinearHead, LinearHead] | None = None,
         operator_models: Sequence[OperatorCategoryModel] = (),
         escalate_at: float = 0.15,
         unit_escalate_at: float = 0.3,
     ) -> None:
         if unit_head.classes != head.classes:
             raise ClassifierError("the unit head and the tier-1 head name different classes")
+        if (multilingual_heads is None) != (featurizer.multilingual is None):
+            raise ClassifierError("the multilingual table and its heads come together")
         self.manifest = manifest
         self.featurizer = featurizer
         self.units = UnitFeaturizer(featurizer.embedder, featurizer.multilingual)
-        self.head = head
-        self.unit_head = unit_head
+        ml_head, ml_unit_head = multilingual_heads or (None, None)
+        self.head = GatedHead(head, ml_head, block=featurizer.block_size)
+        self.unit_head = GatedHead(unit_head, ml_unit_head, block=self.units.block_size)
         self.tier2 = tier2
         self.operator_models = tuple(operator_models)
         self.escalate_at = escalate_at
@@ -178,11 +190,16 @@ class SafetyStack:
             manifest.path("tokenizer.json"), manifest.path("static_embeddings.npy")
         )
         multilingual = None
+        multilingual_heads = None
         if MULTILINGUAL_TABLE in manifest.files:
             multilingual = StaticEmbedder(
                 manifest.path(MULTILINGUAL_TOKENIZER),
                 manifest.path(MULTILINGUAL_TABLE),
                 special=MULTILINGUAL_SPECIAL,
+            )
+            multilingual_heads = (
+                LinearHead.load(manifest.path(MULTILINGUAL_HEAD)),
+                LinearHead.load(manifest.path(MULTILINGUAL_UNIT_HEAD)),
             )
         head = LinearHead.load(manifest.path("tier1.npz"))
         unit_head = LinearHead.load(manifest.path("units.npz"))
@@ -218,6 +235,7 @@ class SafetyStack:
             head=head,
             unit_head=unit_head,
             tier2=tier2,
+            multilingual_heads=multilingual_heads,
             operator_models=operators,
         )
 

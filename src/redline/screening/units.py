@@ -90,6 +90,7 @@ from redline.screening.conversation import normalize, record_lines, split_record
 from redline.screening.embedder import StaticEmbedder
 from redline.screening.factors import FACTORS, factor_hits
 from redline.screening.features import FeatureVector, counts_of, hashed_ids, non_ascii_count
+from redline.screening.language import is_foreign
 from redline.screening.lru import LRU
 
 __all__ = [
@@ -280,7 +281,7 @@ class AtomStats:
     counts: IntArray  # factor match counts on ``instruction``, FACTORS order
     ids: IntArray  # WordPiece ids of ``instruction``
     emb_sum: FloatArray  # sum of the static table rows of the content ids
-    ml_sum: FloatArray | None  # the same over the multilingual table (when there is one)
+    ml_sum: FloatArray | None  # the same over the multilingual table, for a foreign atom
     n_tokens: int
     n_records: int
     signals: frozenset[str]
@@ -317,6 +318,8 @@ class UnitFeaturizer:
         self.embedder = embedder
         self.multilingual = multilingual
         self.dense_size = unit_dense_size(embedder.dims, multilingual.dims if multilingual else 0)
+        #: Width of the multilingual block (the last dense columns; 0 without the table).
+        self.block_size = multilingual.dims if multilingual else 0
         self._cache: LRU[str, AtomStats] = LRU(cache_size)
 
     def atom_stats(self, texts: Sequence[str]) -> list[AtomStats]:
@@ -374,14 +377,17 @@ class UnitFeaturizer:
         return out
 
     def _multilingual_sums(self, texts: list[str]) -> list[FloatArray | None]:
-        """Sum of the multilingual table rows of each text's content tokens."""
+        """Sum of the multilingual table rows of each text's content tokens, for the texts
+        the language gate calls foreign (:func:`redline.screening.language.is_foreign`);
+        None for the others (and for every text when there is no multilingual table)."""
         ml = self.multilingual
+        out: list[FloatArray | None] = [None] * len(texts)
         if ml is None:
-            return [None] * len(texts)
-        out: list[FloatArray | None] = []
-        for ids in ml.token_ids(texts):
+            return out
+        foreign = [i for i, text in enumerate(texts) if is_foreign(text)]
+        for i, ids in zip(foreign, ml.token_ids([texts[i] for i in foreign]), strict=True):
             content = ids[ids >= ml.special] if ids.size else ids
-            out.append(ml.rows_sum(content))
+            out[i] = ml.rows_sum(content)
         return out
 
     def features(self, atoms: Sequence[AtomStats], rest: FloatArray) -> FeatureVector:
@@ -390,9 +396,10 @@ class UnitFeaturizer:
 
         Dense layout: the static embedding of the unit's instruction text; log match counts
         of every factor in the unit; ``rest``; records (log count, any), log length,
-        share of non-ASCII characters, obfuscation signals. Sparse: hashed WordPiece
-        unigrams and bigrams of the unit. Nothing about position, role or the number of
-        messages."""
+        share of non-ASCII characters, obfuscation signals; then, with the multilingual
+        table, the multilingual embedding of the unit's foreign atoms (zeros when none is
+        foreign). Sparse: hashed WordPiece unigrams and bigrams of the unit. Nothing about
+        position, role or the number of messages."""
         if len(atoms) == 1:
             single = atoms[0].single
             if single is None:
@@ -435,8 +442,13 @@ class UnitFeaturizer:
             structure,
         ]
         if self.multilingual is not None:
-            ml: FloatArray = np.sum(
-                [a.ml_sum for a in atoms if a.ml_sum is not None], axis=0, dtype=np.float32
+            # The multilingual block: the foreign atoms' rows only (zeros when every atom
+            # of the unit is English, which then reads exactly the English-only features).
+            sums = [a.ml_sum for a in atoms if a.ml_sum is not None]
+            ml: FloatArray = (
+                np.sum(sums, axis=0, dtype=np.float32)
+                if sums
+                else np.zeros(self.multilingual.dims, dtype=np.float32)
             )
             norm = float(np.linalg.norm(ml))
             blocks.append((ml / np.float32(norm)).astype(np.float32) if norm > 0 else ml)

@@ -1,12 +1,14 @@
 """``redline train``: reproduce every safety-stack artifact from the data in the repo.
 
 Steps: distil the static table from all-MiniLM-L6-v2 (and, with ``multilingual``, build
-the multilingual table, :mod:`redline.training.multilingual`), fit tier 1 (the whole-conversation
-head and the unit head, :mod:`redline.screening.units`) on the training batches, embed
-background negatives for operator categories, fine-tune and export tier 2, then write
-``manifest.json`` with checksums, the training-data digests and the metrics measured on the
-held-out test batch and the validation batch. :func:`train_units_only` refits only the unit
-head. Requires the ``train`` extra; serving needs none of it.
+the multilingual table, :mod:`redline.training.multilingual`), fit tier 1 (the
+whole-conversation head and the unit head, :mod:`redline.screening.units`, over the
+English-only features; with ``multilingual``, also the same two heads over the features with
+the language-gated multilingual block, :mod:`redline.screening.language`) on the training
+batches, embed background negatives for operator categories, fine-tune and export tier 2,
+then write ``manifest.json`` with checksums, the training-data digests and the metrics
+measured on the held-out test batch and the validation batch. :func:`train_units_only`
+refits only the unit heads. Requires the ``train`` extra; serving needs none of it.
 """
 
 from __future__ import annotations
@@ -19,9 +21,11 @@ from pathlib import Path
 import numpy as np
 
 from redline.screening.artifacts import (
+    MULTILINGUAL_HEAD,
     MULTILINGUAL_SPECIAL,
     MULTILINGUAL_TABLE,
     MULTILINGUAL_TOKENIZER,
+    MULTILINGUAL_UNIT_HEAD,
     sha256_file,
 )
 from redline.screening.dataset import Example, load_examples
@@ -31,7 +35,13 @@ from redline.screening.units import UnitFeaturizer
 from redline.training.augment import augment
 from redline.training.distill import distill_static_embeddings
 from redline.training.multilingual import NOTICE, build_multilingual_table
-from redline.training.tier1 import UNIT_ROUNDS, featurize, train_tier1, train_unit_head
+from redline.training.tier1 import (
+    UNIT_ROUNDS,
+    WHOLE_BLOCK_SHRINK,
+    featurize,
+    train_unit_head,
+    train_whole_head,
+)
 
 __all__ = [
     "AUGMENT_SHARE",
@@ -100,9 +110,15 @@ def _fit_units(
     examples: list[Example],
     out_dir: Path,
 ) -> None:
+    """The English unit head (``units.npz``) and, with the multilingual table, the unit
+    head that reads its block too (``units_ml.npz``)."""
     logger.info("fitting the unit head on %d examples (%d rounds)", len(examples), len(UNIT_ROUNDS))
-    head = train_unit_head(UnitFeaturizer(embedder, multilingual), examples, CLASSES)
+    head = train_unit_head(UnitFeaturizer(embedder), examples, CLASSES)
     head.save(out_dir / "units.npz")
+    if multilingual is not None:
+        logger.info("fitting the multilingual unit head")
+        head = train_unit_head(UnitFeaturizer(embedder, multilingual), examples, CLASSES)
+        head.save(out_dir / MULTILINGUAL_UNIT_HEAD)
 
 
 def _data_record(files: list[Path], examples: list[Example]) -> dict[str, object]:
@@ -130,8 +146,10 @@ def train_all(
     """Rebuild the artifacts in ``out_dir``; returns the manifest path.
 
     Without ``tier2``, an existing ``tier2.onnx`` in ``out_dir`` is kept (and listed).
-    ``multilingual`` adds the multilingual table as a block of dense features (measured and
-    not shipped: docs/ARCHITECTURE.md); without it the table is neither built nor listed.
+    ``multilingual`` also builds the multilingual table and fits the two heads that read
+    its language-gated block (``tier1_ml.npz``, ``units_ml.npz``) next to the English heads
+    (measured and not shipped: docs/ARCHITECTURE.md); without it the table is neither built
+    nor listed.
     """
     files = training_files(data_dir)
     examples = training_examples(files)
@@ -143,10 +161,16 @@ def train_all(
         logger.info("building the multilingual table")
         build_multilingual_table(files, out_dir)
     embedder, table = embedders(out_dir, multilingual=multilingual)
-    featurizer = Featurizer(embedder, table)
+    labels = [e.label for e in examples]
+    english = Featurizer(embedder)
     logger.info("fitting tier 1 on %d examples", len(examples))
-    head = train_tier1(featurize(featurizer, examples), [e.label for e in examples], CLASSES)
+    head = train_whole_head(english, featurize(english, examples), labels, CLASSES)
     head.save(out_dir / "tier1.npz")
+    if table is not None:
+        logger.info("fitting the multilingual tier-1 head")
+        gated = Featurizer(embedder, table)
+        head = train_whole_head(gated, featurize(gated, examples), labels, CLASSES)
+        head.save(out_dir / MULTILINGUAL_HEAD)
     _fit_units(embedder, table, examples, out_dir)
     # Background negatives for operator categories: every training conversation's final
     # turn (lawful traffic and the three red lines alike), so a new category is learned
@@ -157,7 +181,13 @@ def train_all(
     np.save(out_dir / "background.npy", embedder.embed(texts).astype(np.float16))
     names = ["tokenizer.json", "static_embeddings.npy", "tier1.npz", "units.npz", "background.npy"]
     if table is not None:
-        names += [MULTILINGUAL_TOKENIZER, MULTILINGUAL_TABLE, NOTICE]
+        names += [
+            MULTILINGUAL_TOKENIZER,
+            MULTILINGUAL_TABLE,
+            NOTICE,
+            MULTILINGUAL_HEAD,
+            MULTILINGUAL_UNIT_HEAD,
+        ]
     path = out_dir / "manifest.json"
     # What tier 2 was fine-tuned on: this run's data, or (kept model) the earlier record.
     tier2_record = json.loads(path.read_text()).get("tier2") if path.exists() else None
@@ -178,20 +208,32 @@ def train_all(
         "tier2": tier2_record,
         "metrics": {},
     }
+    if table is not None:
+        # The multilingual block is filled only for text the language gate calls foreign
+        # (the same code at serving time); the whole-conversation head's block shrink.
+        manifest["multilingual"] = {
+            "gate": "redline.screening.language.is_foreign",
+            "whole_block_shrink": WHOLE_BLOCK_SHRINK,
+        }
     path.write_text(json.dumps(manifest, indent=2) + "\n")
     return record_metrics(data_dir, out_dir)
 
 
 def train_units_only(data_dir: Path, out_dir: Path) -> Path:
-    """Refit only the unit head (``units.npz``) on the current training batches, keep every
-    other artifact as recorded, and re-measure the metrics; returns the manifest path."""
+    """Refit only the unit heads (``units.npz`` and, when the artifacts carry the
+    multilingual table, ``units_ml.npz``) on the current training batches, keep every other
+    artifact as recorded, and re-measure the metrics; returns the manifest path."""
     path = out_dir / "manifest.json"
     manifest = json.loads(path.read_text())
     files = training_files(data_dir)
     examples = training_examples(files)
-    embedder, multilingual = embedders(out_dir)
+    embedder, multilingual = embedders(
+        out_dir, multilingual=MULTILINGUAL_TABLE in manifest["files"]
+    )
     _fit_units(embedder, multilingual, examples, out_dir)
     manifest["files"]["units.npz"] = sha256_file(out_dir / "units.npz")
+    if multilingual is not None:
+        manifest["files"][MULTILINGUAL_UNIT_HEAD] = sha256_file(out_dir / MULTILINGUAL_UNIT_HEAD)
     manifest["unit_head"] = _unit_record(files, examples)
     path.write_text(json.dumps(manifest, indent=2) + "\n")
     return record_metrics(data_dir, out_dir)
