@@ -26,10 +26,10 @@ def register(parser: argparse.ArgumentParser, name: str) -> None:
     )
     parser.add_argument("--no-distill", action="store_true", help="reuse the existing static table")
     parser.add_argument(
-        "--multilingual",
+        "--english-only",
         action="store_true",
-        help="also build the multilingual table and fit the heads that read its "
-        "language-gated block (measured, not shipped: see docs/ARCHITECTURE.md)",
+        help="skip the multilingual table and the heads that read its language-gated "
+        "block (the shipped artifacts have them: see docs/ARCHITECTURE.md)",
     )
     parser.set_defaults(handler=run)
 
@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
         args.out or ARTIFACTS_DIR,
         tier2=not args.no_tier2,
         distill=not args.no_distill,
-        multilingual=args.multilingual,
+        multilingual=not args.english_only,
     )
     print(f"wrote {manifest}")
     return 0

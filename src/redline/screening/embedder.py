@@ -7,12 +7,12 @@ L2-normalised. Cost is linear in the text and tiny: tokenising runs in Rust
 hashed n-gram features reuse them.
 
 The same class serves the multilingual table (``static_ml.npy`` with its SentencePiece
-tokenizer ``static_ml_tokenizer.json``, special ids 0-3) when artifacts trained with
-``redline train --multilingual`` carry it; its mean embedding is then an extra block of
-dense features for text the language gate calls foreign (:mod:`redline.screening.features`,
-:mod:`redline.screening.language`), because the English WordPiece vocabulary splits
-Cyrillic, Arabic or Devanagari words into single letters and maps most Chinese characters
-to ``[UNK]``.
+tokenizer ``static_ml_tokenizer.json``, special ids 0-3) when the artifacts carry it (the
+shipped ones do; ``redline train --english-only`` leaves it out); its mean embedding is
+then an extra block of dense features for text the language gate calls foreign
+(:mod:`redline.screening.features`, :mod:`redline.screening.language`), because the
+English WordPiece vocabulary splits Cyrillic, Arabic or Devanagari words into single
+letters and maps most Chinese characters to ``[UNK]``.
 """
 
 from __future__ import annotations
@@ -43,10 +43,11 @@ class StaticEmbedder:
         self._tokenizer = Tokenizer.from_file(str(tokenizer_path))
         self._tokenizer.no_truncation()
         self._tokenizer.no_padding()
-        # Kept as stored (float16): rows are widened to float32 when they are pooled, which is
-        # exact, so results equal those of a float32 copy at half the memory (the two tables
-        # are ~130 MB as float32, ~65 MB as stored).
-        self._table: npt.NDArray[np.floating] = np.load(table_path)
+        # Kept as stored (float16) and mapped read-only, not read: rows are widened to
+        # float32 when they are pooled, which is exact, so results equal those of a float32
+        # copy; only the rows traffic touches become resident, and the gateway and its
+        # screening workers share those pages (the two tables are ~65 MB on disk).
+        self._table: npt.NDArray[np.floating] = np.load(table_path, mmap_mode="r")
         self.dims = int(self._table.shape[1])
         self.special = special  # ids below this are special tokens, never embedded
         self._ids: LRU[str, IdArray] = LRU(4_096)

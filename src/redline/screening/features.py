@@ -3,9 +3,10 @@
 Dense part: static embeddings of the final instruction and of the context, factor counts
 for both, structure (records, turns, tools, obfuscation), then (when the artifacts carry
 the multilingual table) the multilingual embeddings of the final instruction and of the
-context, each filled only when that text is detectably not English
-(:func:`redline.screening.language.is_foreign`) and zeros otherwise, so English text is
-read with exactly the English-only features.
+context, filled only when the final instruction is detectably not English
+(:func:`redline.screening.language.is_foreign`; the context's only when it is not English
+either) and zeros otherwise, so an English instruction is read with exactly the
+English-only features.
 Sparse part: hashed WordPiece unigrams and bigrams of the final turn and the context in
 separate namespaces, log-scaled term frequencies, L2-normalised. WordPiece pieces double
 as character n-grams for languages the encoder knows poorly.
@@ -162,17 +163,24 @@ class Featurizer:
 
     def _multilingual(self, texts: ConversationTexts) -> list[npt.NDArray[np.float32]]:
         """The multilingual block: the final instruction's and the context's embeddings
-        over the multilingual table, each only when that text is not English (else zeros;
-        English text is not even tokenised for it)."""
+        over the multilingual table, each only when that text is not English, and the
+        context's only when the final instruction is not English either (else zeros;
+        English text is not even tokenised for it). An English instruction is read by the
+        English head alone, whatever language its tool definitions or earlier turns are
+        in: measured, gating the context on its own refused lawful English requests whose
+        tool descriptions were in Russian, Arabic or Korean (their units still read the
+        foreign text with the multilingual unit head)."""
         ml = self.multilingual
         if ml is None:
             return []
-        out: list[npt.NDArray[np.float32]] = []
-        for text in (texts.final, texts.context):
-            if text and is_foreign(text):
-                out.append(ml.embed_ids(ml.token_ids([text])[0]))
-            else:
-                out.append(np.zeros(ml.dims, dtype=np.float32))
+        zeros = np.zeros(ml.dims, dtype=np.float32)
+        if not (texts.final and is_foreign(texts.final)):
+            return [zeros, zeros]
+        out = [ml.embed_ids(ml.token_ids([texts.final])[0])]
+        if texts.context and is_foreign(texts.context):
+            out.append(ml.embed_ids(ml.token_ids([texts.context])[0]))
+        else:
+            out.append(zeros)
         return out
 
     @property

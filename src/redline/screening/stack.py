@@ -21,9 +21,9 @@ messages, a buried paragraph, any role, a tool definition or call). Per red line
   (``tests/unit/screening/test_placement.py``; :meth:`SafetyStack._escalate_units`).
 
 Cascade: tier 1 (static embeddings, legal-test factors, hashed n-grams; well under a
-millisecond for a typical request) scores every request. Artifacts built with
-``redline train --multilingual`` (not the shipped ones) add a multilingual static table and
-a second pair of heads: text the language gate calls foreign
+millisecond for a typical request) scores every request. The shipped artifacts (unless
+built with ``redline train --english-only``) add a multilingual static table and a second
+pair of heads: text the language gate calls foreign
 (:mod:`redline.screening.language`) is scored by both the English head and the head that
 also reads the multilingual block, each red line keeping the higher score
 (:class:`~redline.screening.linear.GatedHead`); English text is scored by the English

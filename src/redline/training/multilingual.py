@@ -9,12 +9,12 @@ static table like the English one: a text's embedding is the mean of its pieces'
 
 Measured before adoption (leave-one-writer-out, last user turn, logistic regression, one
 threshold at 5% false positives): non-English recall 0.07 with the English table, 0.43 with
-this one; English 0.41 and 0.40. ``redline train --multilingual`` adds it as a block of
-dense features that is filled only for text the language gate calls foreign
-(:mod:`redline.screening.language`), read by two extra heads next to the English ones; the
-shipped artifacts do not carry it (docs/ARCHITECTURE.md, "Measured and not adopted", says
-why). Full encoders were slower than the budget (the whole
-e5-small encoder 34 ms per short text on one core; multilingual USE 4 ms).
+this one; English 0.41 and 0.40. ``redline train`` adds it as a block of dense features
+that is filled only for text the language gate calls foreign
+(:mod:`redline.screening.language`), read by two extra heads next to the English ones
+(``--english-only`` leaves it out; docs/ARCHITECTURE.md has the measurements). Full
+encoders were slower than the budget (the whole e5-small encoder 34 ms per short text on
+one core; multilingual USE 4 ms).
 
 The vocabulary is pruned to keep the file small: the four specials, every single-character
 piece (every script the vocabulary knows stays readable), every piece the training batches
