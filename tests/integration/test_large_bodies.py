@@ -56,21 +56,28 @@ def _slow_sender(url: str, key: str, declared: int, replies: list[bytes]) -> Non
         replies.append(head_part + b"\r\n\r\n" + body)
 
 
+def _start_slow_sender(url: str, key: str) -> tuple[threading.Thread, list[bytes]]:
+    replies: list[bytes] = []
+    slow = threading.Thread(target=_slow_sender, args=(url, key, 300_000, replies), daemon=True)
+    slow.start()
+    return slow, replies
+
+
+def _post(url: str, key: str, body: bytes) -> httpx.Response:
+    return httpx.post(
+        url + "/v1/chat/completions",
+        content=body,
+        headers={"authorization": f"Bearer {key}", "content-type": "application/json"},
+        timeout=60,
+    )
+
+
 def test_a_slow_large_body_times_out_and_the_next_large_body_is_served(
     big_gateway: str, api_key: str, mock_upstream: MockUpstream
 ) -> None:
-    replies: list[bytes] = []
-    slow = threading.Thread(
-        target=_slow_sender, args=(big_gateway, api_key, 300_000, replies), daemon=True
-    )
-    slow.start()
+    slow, replies = _start_slow_sender(big_gateway, api_key)
     # The slow body holds the turn; this one waits for it, then is read and answered.
-    response = httpx.post(
-        big_gateway + "/v1/chat/completions",
-        content=_large_body(),
-        headers={"authorization": f"Bearer {api_key}", "content-type": "application/json"},
-        timeout=60,
-    )
+    response = _post(big_gateway, api_key, _large_body())
     slow.join(timeout=60)
     assert response.status_code == 200, response.text
     assert replies, "the slow sender got no answer"
@@ -82,17 +89,9 @@ def test_a_slow_large_body_times_out_and_the_next_large_body_is_served(
 def test_small_requests_do_not_wait_for_the_large_body_turn(
     big_gateway: str, api_key: str, mock_upstream: MockUpstream
 ) -> None:
-    replies: list[bytes] = []
-    slow = threading.Thread(
-        target=_slow_sender, args=(big_gateway, api_key, 300_000, replies), daemon=True
-    )
-    slow.start()
-    response = httpx.post(
-        big_gateway + "/v1/chat/completions",
-        json={"model": "mock-ok", "messages": [{"role": "user", "content": "status?"}]},
-        headers={"authorization": f"Bearer {api_key}"},
-        timeout=60,
-    )
+    slow, replies = _start_slow_sender(big_gateway, api_key)
+    small = {"model": "mock-ok", "messages": [{"role": "user", "content": "status?"}]}
+    response = _post(big_gateway, api_key, json.dumps(small).encode())
     assert response.status_code == 200, response.text
     assert not replies, "the small request was answered before the slow body gave up"
     slow.join(timeout=60)
