@@ -156,8 +156,11 @@ def test_a_client_traceparent_is_continued(traced: Traced) -> None:
 
 
 def test_a_streamed_answer_is_screened_in_the_same_trace(traced: Traced) -> None:
-    response, spans = traced.post(_chat("stream me please", stream=True))
-    assert response.status_code == 200
+    # An ordinary request (the three words "stream me please" sit at the review threshold
+    # of the screening model, 0.49-0.52: a trace test needs a request that is clearly let
+    # through).
+    response, spans = traced.post(_chat("What time does the depot open tomorrow?", stream=True))
+    assert response.status_code == 200, response.text
     assert "[DONE]" in response.text
     root = _root(spans)
     assert root.context is not None
