@@ -23,7 +23,7 @@ Each worker process is started with ``spawn`` (the gateway already runs threads,
 ``fork`` is unsafe), loads and verifies the artifacts itself, and keeps one
 :class:`~redline.screening.stack.SafetyStack` per operator-category set (a hot reload that
 changes categories builds a new one there too). Each process has its own executor and a
-conversation always goes to the same process (chosen by its first message), so output
+conversation always goes to the same process (chosen by its first user turn), so output
 screening and a streamed reply meet the stack caches that input screening filled.
 
 Bounded: at most :data:`PENDING_PER_PROCESS` jobs wait per process; past that the lane
@@ -38,6 +38,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import zlib
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -151,7 +152,10 @@ class CpuLane:
                 the worker died.
             GatewayBusy: the lane's queue is full.
         """
-        first = messages[0].text[:256] if messages else ""
+        # By the first user turn, not the first message: a system prompt shared by every
+        # client would send all conversations to one worker.
+        user = next((m for m in messages if m.role == "user"), messages[0] if messages else None)
+        first = user.text[:256] if user is not None else ""
         return await self._run(
             _slot(first.encode()), _judge, key, tuple(categories), tuple(messages), tuple(tools)
         )
@@ -198,8 +202,8 @@ class CpuLane:
 
 
 def _slot(prefix: bytes) -> int:
-    """A stable process choice for a conversation (its first message's start)."""
-    return int.from_bytes(prefix[-8:].rjust(8, b"\0"), "little") ^ len(prefix)
+    """A stable process choice for a conversation (a checksum of its start)."""
+    return zlib.crc32(prefix)
 
 
 # -- in the worker process ------------------------------------------------------------------
