@@ -161,6 +161,65 @@ class Featurizer:
             values = values / norm
         return FeatureVector(dense=dense, sparse_index=index, sparse_value=values)
 
+    def single_turn(
+        self,
+        *,
+        ids: npt.NDArray[np.int64],
+        emb_sum: npt.NDArray[np.float32],
+        counts: npt.NDArray[np.int64],
+        n_records: int,
+        chars: int,
+        non_ascii: float,
+        n_signals: int,
+        ml_sum: npt.NDArray[np.float32] | None,
+    ) -> FeatureVector:
+        """:meth:`features` of a conversation of one turn with no tools, composed from
+        what the units already computed of that turn's text (its instruction's token ids
+        and the sum of their table rows, factor counts, record count, the normalised
+        text's length and non-ASCII share over its first 4,096 characters, obfuscation
+        signals, and the multilingual row sum when the language gate calls it foreign):
+        the same vector, without tokenising or matching the text again."""
+        dims = self.embedder.dims
+        zeros = np.zeros(dims, dtype=np.float32)
+        norm = float(np.linalg.norm(emb_sum))
+        emb = (emb_sum / np.float32(norm)).astype(np.float32) if norm > 0 else zeros
+        structure = np.asarray(
+            [
+                np.log1p(n_records),
+                float(n_records > 0),
+                np.log1p(1),
+                np.log1p(0),
+                np.log1p(chars) / 10.0,
+                non_ascii,
+                float(n_signals),
+                0.0,
+            ],
+            dtype=np.float32,
+        )
+        blocks = [
+            emb,
+            zeros,
+            np.log1p(counts.astype(np.float32)),
+            np.zeros(len(FACTORS), dtype=np.float32),
+            structure,
+        ]
+        ml = self.multilingual
+        if ml is not None:
+            ml_zeros = np.zeros(ml.dims, dtype=np.float32)
+            ml_norm = float(np.linalg.norm(ml_sum)) if ml_sum is not None else 0.0
+            blocks.append(
+                (ml_sum / np.float32(ml_norm)).astype(np.float32)
+                if ml_sum is not None and ml_norm > 0
+                else ml_zeros
+            )
+            blocks.append(ml_zeros)
+        dense = np.concatenate(blocks).astype(np.float32)
+        index, values = hashed_ids(ids, 0)
+        norm = float(np.linalg.norm(values))
+        if norm > 0:
+            values = values / norm
+        return FeatureVector(dense=dense, sparse_index=index, sparse_value=values)
+
     def _multilingual(self, texts: ConversationTexts) -> list[npt.NDArray[np.float32]]:
         """The multilingual block: the final instruction's and the context's embeddings
         over the multilingual table, each only when that text is not English, and the

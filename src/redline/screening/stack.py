@@ -15,9 +15,13 @@ messages, a buried paragraph, any role, a tool definition or call). Per red line
   sentences elsewhere). Factor-free text cannot change a unit's score, so inserting it
   anywhere can only keep or raise the maximum: the property holds by construction and is
   tested (``tests/unit/screening/test_units.py``); and
-* every whole message and tool definition read as it would be alone (its own first stage
-  and tier 2, with the context only able to lower tier 2's reading): a request refused on
-  its own is refused between benign turns in any role
+* every unit read as it would be alone (its own first stage and tier 2, with the context
+  only able to lower tier 2's reading): a whole message or tool definition as that part
+  sent on its own, and a line or sentence of a longer text (from
+  :data:`ALONE_MIN_WORDS` words) as that text sent as the only message (its features
+  composed from the units' statistics, so nothing is tokenised twice). A request
+  refused on its own is refused between benign turns in any role, between paragraphs of
+  a long document, before or after markup and as a tool description
   (``tests/unit/screening/test_placement.py``; :meth:`SafetyStack._escalate_units`).
 
 Cascade: tier 1 (static embeddings, legal-test factors, hashed n-grams; well under a
@@ -105,6 +109,25 @@ __all__ = ["Judgement", "SafetyStack"]
 logger = logging.getLogger(__name__)
 
 _UNIT_CACHE_CHARS = 16_384  # longer units are scored without being remembered
+#: A line or sentence of a longer text is read alone only from this many words: a request
+#: needs a verb and its object, and measured on the validation batch V, shorter fragments
+#: of pasted configs and code ("auto_engage: true", "os.kill(pid, signal.SIGTERM)",
+#: "build_targets:") read alone look like red-line requests to both tiers while the units
+#: and the whole-conversation judgement read them in their setting.
+ALONE_MIN_WORDS = 5
+#: A line's reading alone counts for a red line only where the unit head gives the line at
+#: least this for it. Chosen on the validation batch V and on generated everyday
+#: documents: every everyday paragraph that reached review through its reading alone (both
+#: tiers read some household paragraphs as requests) had a unit score below 0.05 for that
+#: red line, and of V's refused requests placed in a longer text one needed more.
+LINE_UNIT_FLOOR = 0.05
+
+
+def _words(text: str) -> int:
+    """Whitespace-separated words; for non-ASCII text without spaces (Chinese, Japanese),
+    one word per two characters."""
+    words = len(text.split())
+    return words if words > 1 or text.isascii() else len(text) // 2
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -117,8 +140,9 @@ class Judgement:
     whole_scores: dict[str, float] = field(default_factory=dict)
     unit_scores: dict[str, float] = field(default_factory=dict)
     message_scores: dict[str, float] = field(default_factory=dict)
-    """The maximum over whole messages and tool definitions read as they would be alone
-    (see :meth:`SafetyStack._escalate_units`); empty without tier 2."""
+    """The maximum over whole messages, tool definitions and lines of longer texts read
+    as they would be alone (see :meth:`SafetyStack._escalate_units`); empty without
+    tier 2."""
     units: int = 0
     timings: dict[str, float] = field(default_factory=dict)
     """Seconds spent per tier (``tier1``, ``tier2``, ``units``, ``operator``); tier 2 holds
@@ -327,20 +351,83 @@ class SafetyStack:
         return self.judge(request.screen_messages(), request.tools)
 
     def _alone_tier1(
-        self, segmented: Segmented, messages: Sequence[Message]
-    ) -> dict[int, dict[str, float]]:
-        """Per unit order, for units that are a whole message or tool definition: the
-        whole-conversation head's tier-1 probabilities of that part read alone."""
+        self,
+        segmented: Segmented,
+        messages: Sequence[Message],
+        unit_probs: Sequence[dict[str, float]],
+    ) -> tuple[dict[int, dict[str, float]], dict[int, frozenset[str]]]:
+        """Per unit order: the whole-conversation head's tier-1 probabilities of the unit
+        read as a conversation of its own. A whole message is read as that message alone,
+        a whole tool definition as a user turn of its texts, and a line or sentence of a
+        longer text (one atom, at least :data:`ALONE_MIN_WORDS` words) as a user turn of
+        its own text, its features composed from the atom's statistics
+        (:meth:`Featurizer.single_turn`): a request placed inside a long document or
+        before markup is read as it would be on its own, without tokenising it again. A
+        line's reading keeps only the red lines its own unit score (``unit_probs``, by unit
+        order: the unit head, which reads the line with the exculpatory factors found
+        elsewhere), or the unit score of what the line decodes to, gives at least
+        :data:`LINE_UNIT_FLOOR` (the others read 0); those kept are returned per line, by
+        unit order."""
         out: dict[int, dict[str, float]] = {}
+        lines: dict[int, frozenset[str]] = {}
+        single = {
+            segmented.unit_atom_ids(u)[0]: o
+            for o, u in enumerate(segmented.units)
+            if u.stop - u.start == 1
+        }
         for order, unit in enumerate(segmented.units):
             if unit.start != 0 or unit.stop != len(segmented.part_atoms[unit.part]):
+                if (
+                    unit.stop - unit.start == 1
+                    and _words(segmented.unit_key(unit)[0]) >= ALONE_MIN_WORDS
+                ):
+                    read = self._composed_alone(segmented, unit)
+                    atom = segmented.unit_atom_ids(unit)[0]
+                    # The line's own unit score, or that of what it decodes to (a base64
+                    # line means nothing to the unit head until decoded).
+                    own = [order] + [
+                        single[v] for v in segmented.decoded.get(atom, ()) if v in single
+                    ]
+                    kept = frozenset(
+                        c
+                        for c in self.red_lines
+                        if max(unit_probs[o][c] for o in own) >= LINE_UNIT_FLOOR
+                    )
+                    lines[order] = kept
+                    out[order] = {
+                        c: (v if c == "allow" or c in kept else 0.0) for c, v in read.items()
+                    }
                 continue
             if unit.part < len(messages):
                 alone: tuple[Message, ...] = (messages[unit.part],)
             else:
                 alone = (Message(role="user", text="\n".join(segmented.parts[unit.part].texts)),)
             out[order] = self._whole_tier1(conversation_texts(alone))[1]
-        return out
+        return out, lines
+
+    def _composed_alone(self, segmented: Segmented, unit: Unit) -> dict[str, float]:
+        """The whole-conversation head's reading of a one-atom unit's text as the only
+        message of a conversation (remembered by the atom's text): the same probabilities
+        as :meth:`_whole_tier1` of that text sent alone, from the atom's statistics."""
+        key = (segmented.unit_key(unit), b"alone")
+        remember = segmented.atoms[segmented.unit_atom_ids(unit)[0]].chars <= _UNIT_CACHE_CHARS
+        found = self._unit_cache.get(key) if remember else None
+        if found is None:
+            atom = segmented.unit_atoms(unit)[0]
+            features = self.featurizer.single_turn(
+                ids=atom.ids,
+                emb_sum=atom.emb_sum,
+                counts=atom.counts,
+                n_records=atom.n_records,
+                chars=atom.plain_chars,
+                non_ascii=atom.plain_non_ascii,
+                n_signals=len(atom.signals),
+                ml_sum=atom.ml_sum,
+            )
+            found = self.head.probabilities(features)
+            if remember:
+                self._unit_cache.put(key, found)
+        return found
 
     @staticmethod
     def _unit_excerpt(segmented: Segmented, unit: Unit, messages: Sequence[Message]) -> str:
@@ -393,12 +480,13 @@ class SafetyStack:
         floor: dict[str, float],
         messages: Sequence[Message],
     ) -> tuple[list[dict[str, float]], dict[int, dict[str, float]], float]:
-        """Each unit's final probabilities after tier 2, the readings alone of whole
-        messages and tool definitions (by unit order), and the seconds tier 2 took.
+        """Each unit's final probabilities after tier 2, the units' readings alone (by
+        unit order), and the seconds tier 2 took.
 
         A unit escalates from :attr:`unit_escalate_at` (its own tier-1 score, then averaged
-        with tier 2's reading of it with its context excerpt). A whole message or tool
-        definition is also read as it would be on its own: from :attr:`escalate_at` of the
+        with tier 2's reading of it with its context excerpt). Every unit is also read as
+        it would be on its own (a whole message or tool definition as that part alone,
+        anything else as its text sent as the only message): from :attr:`escalate_at` of the
         whole-conversation head's reading of it alone (:meth:`_alone_tier1`), averaged with
         tier 2's reading of it alone, or, when the conversation holds factor-matching
         sentences elsewhere, the lower of that and tier 2's reading in that context (an
@@ -416,7 +504,7 @@ class SafetyStack:
         cannot change the maximum; at most :data:`TIER2_UNITS` calls' worth of units,
         highest first-stage score first.
         """
-        alone = self._alone_tier1(segmented, messages)
+        alone, lines = self._alone_tier1(segmented, messages, [probs for *_, probs in scored])
         final = [probs for *_, probs in scored]
         readings: dict[int, dict[str, float]] = {}
         lifted = [_lift(probs, alone.get(order)) for _, order, _, probs in scored]
@@ -464,7 +552,11 @@ class SafetyStack:
                 if context:
                     alone_second = tier2.pair_probabilities(excerpt, "")
                     second = {c: min(v, alone_second[c]) for c, v in second.items()}
-                readings[o] = {c: 0.5 * alone[o][c] + 0.5 * second[c] for c in own}
+                kept = lines.get(o)
+                readings[o] = {
+                    c: 0.5 * alone[o][c] + 0.5 * second[c] if kept is None or c in kept else 0.0
+                    for c in own
+                }
                 for c in self.red_lines:
                     best[c] = max(best[c], readings[o][c])
             tier2_s += time.perf_counter() - started

@@ -288,6 +288,8 @@ class AtomStats:
     views: tuple[str, ...]  # de-leeted and decoded texts (not the canonical one)
     n_non_ascii: int  # among the first 4,096 characters
     chars: int
+    plain_chars: int  # length of the normalised text alone (without the decoded views)
+    plain_non_ascii: float  # share of non-ASCII characters in its first 4,096
     single: FeatureVector | None = None  # the atom's features as a unit of its own (memo)
 
     has_factor: bool = field(init=False)  # any factor matches (derived from ``counts``)
@@ -341,23 +343,26 @@ class UnitFeaturizer:
         return [s for s in out if s is not None]
 
     def _compute(self, texts: list[str]) -> list[AtomStats]:
-        prepared: list[tuple[str, str, int, frozenset[str], tuple[str, ...]]] = []
+        prepared: list[tuple[str, str, int, frozenset[str], tuple[str, ...], str]] = []
         for text in texts:
             normalized = normalize(text)
             instruction, n_records = split_records(normalized.text)
             views = normalized.views()
             full = "\n".join(views)
             instruction = "\n".join([instruction, *views[1:]])
-            prepared.append((full, instruction, n_records, normalized.signals, views[1:]))
+            prepared.append(
+                (full, instruction, n_records, normalized.signals, views[1:], normalized.text)
+            )
         ids_list = self.embedder.token_ids([p[1] for p in prepared])
         ml_sums = self._multilingual_sums([p[1] for p in prepared])
         out: list[AtomStats] = []
-        for (full, instruction, n_records, signals, views), ids, ml_sum in zip(
+        for (full, instruction, n_records, signals, views, plain), ids, ml_sum in zip(
             prepared, ids_list, ml_sums, strict=True
         ):
             content = ids[ids >= self.embedder.special] if ids.size else ids
             emb_sum = self.embedder.rows_sum(content)
             head = full[:4096]
+            plain_head = plain[:4096]
             out.append(
                 AtomStats(
                     text=full,
@@ -372,6 +377,8 @@ class UnitFeaturizer:
                     views=views,
                     n_non_ascii=non_ascii_count(head),
                     chars=len(full),
+                    plain_chars=len(plain),
+                    plain_non_ascii=non_ascii_count(plain_head) / max(1, len(plain_head)),
                 )
             )
         return out
@@ -484,6 +491,9 @@ class Segmented:
     units: list[Unit]
     total_counts: IntArray
     keys: list[str] = field(default_factory=list)  # per distinct atom, the text it was cut as
+    #: Per raw atom with decoded views (base64, leetspeak ...), the atoms of those views:
+    #: the same text, so never context for it.
+    decoded: dict[int, tuple[int, ...]] = field(default_factory=dict)
     _sentences: list[tuple[int, int, int, str]] | None = None  # (hits, order, atom, sentence)
 
     def unit_atoms(self, unit: Unit) -> list[AtomStats]:
@@ -520,6 +530,8 @@ class Segmented:
         if self._sentences is None:
             self._sentences = self._factor_sentences()
         own = set(self.unit_atom_ids(unit))
+        for a in list(own):
+            own.update(self.decoded.get(a, ()))
         chosen: list[tuple[int, str]] = []
         used = 0
         for _, order, atom, sentence in self._sentences:
@@ -584,12 +596,18 @@ def segment(
     # so that an encoded instruction is not diluted by the encoding's own tokens.
     n_raw = len(texts)
     part_atoms: list[list[int]] = []
+    decoded: dict[int, tuple[int, ...]] = {}
     for ids in raw:
         expanded: list[int] = []
         for a in ids:
             expanded.append(a)
-            if a < n_raw:
-                expanded.extend(atom_id(v) for view in atoms[a].views for v in atoms_of(view))
+            if a < n_raw and atoms[a].views:
+                found = decoded.get(a)
+                if found is None:
+                    found = decoded[a] = tuple(
+                        atom_id(v) for view in atoms[a].views for v in atoms_of(view)
+                    )
+                expanded.extend(found)
         part_atoms.append(expanded)
     if len(texts) > n_raw:
         atoms += featurizer.atom_stats(texts[n_raw:])
@@ -605,6 +623,7 @@ def segment(
         units=units,
         total_counts=total,
         keys=texts,
+        decoded=decoded,
     )
 
 
