@@ -13,13 +13,17 @@ and rejects timestamps too far from its clock (replay window): :func:`verify_sig
 all three. Payloads carry ids, states, labels and categories, never request content and
 never the rationale text (its SHA-256 only).
 
-Delivery is best effort: sends run in background tasks, failures and non-2xx answers are
-logged and dropped, and a slow receiver cannot delay a decision.
+Delivery is best effort and in order: one background task posts the events one after
+another in the order they happened (a receiver never sees an item's ``review.decided``
+before its ``review.created``), failures and non-2xx answers are logged and dropped, and a
+slow receiver cannot delay a decision (at most 256 events wait; more are dropped and
+logged).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import logging
@@ -85,16 +89,30 @@ class Webhook:
         self._url = url
         self._secret = secret
         self._client = httpx.AsyncClient(timeout=timeout_s, transport=transport)
-        self._tasks: set[asyncio.Task[None]] = set()
+        # Created on first use, inside the running event loop.
+        self._queue: asyncio.Queue[tuple[str, dict[str, JSONValue]]] | None = None
+        self._sender: asyncio.Task[None] | None = None
 
     def notify(self, event: str, payload: Mapping[str, JSONValue]) -> None:
-        """Schedule one signed POST; drops (and logs) the event if too many are in flight."""
-        if len(self._tasks) >= _MAX_IN_FLIGHT:
+        """Queue one signed POST behind those already queued; drops (and logs) the event
+        if the backlog is full."""
+        if self._queue is None:
+            self._queue = asyncio.Queue(maxsize=_MAX_IN_FLIGHT)
+            self._sender = asyncio.ensure_future(self._deliver(self._queue))
+        try:
+            self._queue.put_nowait((event, dict(payload)))
+        except asyncio.QueueFull:
             logger.warning("webhook backlog full; dropped event=%s", event)
-            return
-        task = asyncio.ensure_future(self._send(event, payload))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+
+    async def _deliver(self, queue: asyncio.Queue[tuple[str, dict[str, JSONValue]]]) -> None:
+        while True:
+            event, payload = await queue.get()
+            try:
+                await self._send(event, payload)
+            except Exception:  # best effort: one bad event must not stop the rest
+                logger.exception("webhook delivery crashed event=%s", event)
+            finally:
+                queue.task_done()
 
     async def _send(self, event: str, payload: Mapping[str, JSONValue]) -> None:
         timestamp = int(time.time())
@@ -118,11 +136,15 @@ class Webhook:
             )
 
     async def drain(self) -> None:
-        """Wait for every scheduled delivery."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        """Wait for every queued delivery."""
+        if self._queue is not None:
+            await self._queue.join()
 
     async def aclose(self) -> None:
-        """Finish scheduled deliveries and close the HTTP client."""
+        """Finish queued deliveries, stop the sender and close the HTTP client."""
         await self.drain()
+        if self._sender is not None:
+            self._sender.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sender
         await self._client.aclose()
