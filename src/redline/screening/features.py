@@ -31,8 +31,10 @@ __all__ = [
     "Featurizer",
     "counts_of",
     "dense_size",
+    "hashed_features",
     "hashed_ids",
     "non_ascii_count",
+    "unit_length",
     "without_block",
 ]
 
@@ -113,6 +115,30 @@ def hashed_ids(
     return index, values
 
 
+def hashed_features(
+    *ids_by_namespace: npt.NDArray[np.int64],
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
+    """The sparse part: :func:`hashed_ids` of each id array in its own namespace (0, 1, ...),
+    L2-normalised together."""
+    parts = [hashed_ids(ids, namespace) for namespace, ids in enumerate(ids_by_namespace)]
+    index = np.concatenate([i for i, _ in parts])
+    values = np.concatenate([v for _, v in parts])
+    norm = float(np.linalg.norm(values))
+    if norm > 0:
+        values = values / norm
+    return index, values
+
+
+def unit_length(vector: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    """``vector`` scaled to length 1, as float32 (all zeros stay zeros): a sum of table rows
+    made into the mean embedding's direction."""
+    norm = float(np.linalg.norm(vector))
+    if norm > 0:
+        scaled: npt.NDArray[np.float32] = (vector / np.float32(norm)).astype(np.float32)
+        return scaled
+    return vector.astype(np.float32)
+
+
 class Featurizer:
     """Builds feature vectors; owns the embedders (the English table and, when the
     artifacts have one, the multilingual table)."""
@@ -152,13 +178,7 @@ class Featurizer:
                 *self._multilingual(texts),
             ]
         ).astype(np.float32)
-        i1, v1 = hashed_ids(final_ids, 0)
-        i2, v2 = hashed_ids(context_ids, 1)
-        index = np.concatenate([i1, i2])
-        values = np.concatenate([v1, v2])
-        norm = float(np.linalg.norm(values))
-        if norm > 0:
-            values = values / norm
+        index, values = hashed_features(final_ids, context_ids)
         return FeatureVector(dense=dense, sparse_index=index, sparse_value=values)
 
     def single_turn(
@@ -179,26 +199,18 @@ class Featurizer:
         text's length and non-ASCII share over its first 4,096 characters, obfuscation
         signals, and the multilingual row sum when the language gate calls it foreign):
         the same vector, without tokenising or matching the text again."""
-        dims = self.embedder.dims
-        zeros = np.zeros(dims, dtype=np.float32)
-        norm = float(np.linalg.norm(emb_sum))
-        emb = (emb_sum / np.float32(norm)).astype(np.float32) if norm > 0 else zeros
-        structure = np.asarray(
-            [
-                np.log1p(n_records),
-                float(n_records > 0),
-                np.log1p(1),
-                np.log1p(0),
-                np.log1p(chars) / 10.0,
-                non_ascii,
-                float(n_signals),
-                0.0,
-            ],
-            dtype=np.float32,
+        structure = _structure_row(
+            n_records=n_records,
+            n_turns=1,
+            n_tools=0,
+            final_chars=chars,
+            non_ascii=non_ascii,
+            n_signals=n_signals,
+            has_context=False,
         )
         blocks = [
-            emb,
-            zeros,
+            unit_length(emb_sum),
+            np.zeros(self.embedder.dims, dtype=np.float32),
             np.log1p(counts.astype(np.float32)),
             np.zeros(len(FACTORS), dtype=np.float32),
             structure,
@@ -206,18 +218,9 @@ class Featurizer:
         ml = self.multilingual
         if ml is not None:
             ml_zeros = np.zeros(ml.dims, dtype=np.float32)
-            ml_norm = float(np.linalg.norm(ml_sum)) if ml_sum is not None else 0.0
-            blocks.append(
-                (ml_sum / np.float32(ml_norm)).astype(np.float32)
-                if ml_sum is not None and ml_norm > 0
-                else ml_zeros
-            )
-            blocks.append(ml_zeros)
+            blocks += [unit_length(ml_sum) if ml_sum is not None else ml_zeros, ml_zeros]
         dense = np.concatenate(blocks).astype(np.float32)
-        index, values = hashed_ids(ids, 0)
-        norm = float(np.linalg.norm(values))
-        if norm > 0:
-            values = values / norm
+        index, values = hashed_features(ids, np.zeros(0, dtype=np.int64))
         return FeatureVector(dense=dense, sparse_index=index, sparse_value=values)
 
     def _multilingual(self, texts: ConversationTexts) -> list[npt.NDArray[np.float32]]:
@@ -250,17 +253,38 @@ class Featurizer:
     @staticmethod
     def _structure(texts: ConversationTexts) -> npt.NDArray[np.float32]:
         final = texts.final_full
-        non_ascii = non_ascii_count(final[:4096]) / max(1, min(len(final), 4096))
-        return np.asarray(
-            [
-                np.log1p(texts.n_records),
-                float(texts.n_records > 0),
-                np.log1p(texts.n_turns),
-                np.log1p(texts.n_tools),
-                np.log1p(len(final)) / 10.0,
-                non_ascii,
-                float(len(texts.signals)),
-                float(bool(texts.context)),
-            ],
-            dtype=np.float32,
+        return _structure_row(
+            n_records=texts.n_records,
+            n_turns=texts.n_turns,
+            n_tools=texts.n_tools,
+            final_chars=len(final),
+            non_ascii=non_ascii_count(final[:4096]) / max(1, min(len(final), 4096)),
+            n_signals=len(texts.signals),
+            has_context=bool(texts.context),
         )
+
+
+def _structure_row(
+    *,
+    n_records: int,
+    n_turns: int,
+    n_tools: int,
+    final_chars: int,
+    non_ascii: float,
+    n_signals: int,
+    has_context: bool,
+) -> npt.NDArray[np.float32]:
+    """The structure columns (:data:`_STRUCTURE`, in that order)."""
+    return np.asarray(
+        [
+            np.log1p(n_records),
+            float(n_records > 0),
+            np.log1p(n_turns),
+            np.log1p(n_tools),
+            np.log1p(final_chars) / 10.0,
+            non_ascii,
+            float(n_signals),
+            float(has_context),
+        ],
+        dtype=np.float32,
+    )

@@ -123,13 +123,6 @@ ALONE_MIN_WORDS = 5
 LINE_UNIT_FLOOR = 0.05
 
 
-def _words(text: str) -> int:
-    """Whitespace-separated words; for non-ASCII text without spaces (Chinese, Japanese),
-    one word per two characters."""
-    words = len(text.split())
-    return words if words > 1 or text.isascii() else len(text) // 2
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Judgement:
     """Scores for every category the stack knows, plus evidence and what ran."""
@@ -379,7 +372,7 @@ class SafetyStack:
             if unit.start != 0 or unit.stop != len(segmented.part_atoms[unit.part]):
                 if (
                     unit.stop - unit.start == 1
-                    and _words(segmented.unit_key(unit)[0]) >= ALONE_MIN_WORDS
+                    and segmented.unit_atoms(unit)[0].n_words >= ALONE_MIN_WORDS
                 ):
                     read = self._composed_alone(segmented, unit)
                     atom = segmented.unit_atom_ids(unit)[0]
@@ -409,11 +402,11 @@ class SafetyStack:
         """The whole-conversation head's reading of a one-atom unit's text as the only
         message of a conversation (remembered by the atom's text): the same probabilities
         as :meth:`_whole_tier1` of that text sent alone, from the atom's statistics."""
+        atom = segmented.unit_atoms(unit)[0]
         key = (segmented.unit_key(unit), b"alone")
-        remember = segmented.atoms[segmented.unit_atom_ids(unit)[0]].chars <= _UNIT_CACHE_CHARS
+        remember = atom.chars <= _UNIT_CACHE_CHARS
         found = self._unit_cache.get(key) if remember else None
         if found is None:
-            atom = segmented.unit_atoms(unit)[0]
             features = self.featurizer.single_turn(
                 ids=atom.ids,
                 emb_sum=atom.emb_sum,

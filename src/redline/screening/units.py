@@ -89,7 +89,13 @@ from redline.errors import ClassifierError
 from redline.screening.conversation import normalize, record_lines, split_records
 from redline.screening.embedder import StaticEmbedder
 from redline.screening.factors import FACTORS, factor_hits
-from redline.screening.features import FeatureVector, counts_of, hashed_ids, non_ascii_count
+from redline.screening.features import (
+    FeatureVector,
+    counts_of,
+    hashed_features,
+    non_ascii_count,
+    unit_length,
+)
 from redline.screening.language import is_foreign
 from redline.screening.lru import LRU
 
@@ -106,6 +112,7 @@ __all__ = [
     "parts_of",
     "segment",
     "unit_dense_size",
+    "word_count",
 ]
 
 ATOM_MAX_CHARS = 2_000
@@ -272,6 +279,13 @@ def _hard_cut_lines(block: str) -> list[str]:
 # -- atom statistics ------------------------------------------------------------------------
 
 
+def word_count(text: str) -> int:
+    """Whitespace-separated words; for non-ASCII text without spaces (Chinese, Japanese),
+    one word per two characters."""
+    words = len(text.split())
+    return words if words > 1 or text.isascii() else len(text) // 2
+
+
 @dataclass(frozen=True, slots=True)
 class AtomStats:
     """What the classifiers need of one atom; computed once per distinct text."""
@@ -290,6 +304,7 @@ class AtomStats:
     chars: int
     plain_chars: int  # length of the normalised text alone (without the decoded views)
     plain_non_ascii: float  # share of non-ASCII characters in its first 4,096
+    n_words: int  # words of the text it was cut as (:func:`word_count`)
     single: FeatureVector | None = None  # the atom's features as a unit of its own (memo)
 
     has_factor: bool = field(init=False)  # any factor matches (derived from ``counts``)
@@ -356,8 +371,8 @@ class UnitFeaturizer:
         ids_list = self.embedder.token_ids([p[1] for p in prepared])
         ml_sums = self._multilingual_sums([p[1] for p in prepared])
         out: list[AtomStats] = []
-        for (full, instruction, n_records, signals, views, plain), ids, ml_sum in zip(
-            prepared, ids_list, ml_sums, strict=True
+        for text, (full, instruction, n_records, signals, views, plain), ids, ml_sum in zip(
+            texts, prepared, ids_list, ml_sums, strict=True
         ):
             content = ids[ids >= self.embedder.special] if ids.size else ids
             emb_sum = self.embedder.rows_sum(content)
@@ -379,6 +394,7 @@ class UnitFeaturizer:
                     chars=len(full),
                     plain_chars=len(plain),
                     plain_non_ascii=non_ascii_count(plain_head) / max(1, len(plain_head)),
+                    n_words=word_count(text),
                 )
             )
         return out
@@ -424,10 +440,7 @@ class UnitFeaturizer:
         n_tokens = sum(a.n_tokens for a in atoms)
         emb: FloatArray = np.zeros(self.embedder.dims, dtype=np.float32)
         if n_tokens:
-            total: FloatArray = np.sum([a.emb_sum for a in atoms], axis=0, dtype=np.float32)
-            norm = float(np.linalg.norm(total))
-            if norm > 0:
-                emb = (total / np.float32(norm)).astype(np.float32)
+            emb = unit_length(np.sum([a.emb_sum for a in atoms], axis=0, dtype=np.float32))
         counts = np.sum([a.counts for a in atoms], axis=0)
         n_records = sum(a.n_records for a in atoms)
         chars = sum(a.chars for a in atoms)
@@ -457,14 +470,10 @@ class UnitFeaturizer:
                 if sums
                 else np.zeros(self.multilingual.dims, dtype=np.float32)
             )
-            norm = float(np.linalg.norm(ml))
-            blocks.append((ml / np.float32(norm)).astype(np.float32) if norm > 0 else ml)
+            blocks.append(unit_length(ml))
         dense = np.concatenate(blocks).astype(np.float32)
         ids = atoms[0].ids if len(atoms) == 1 else np.concatenate([a.ids for a in atoms])
-        index, values = hashed_ids(ids, 0)
-        norm = float(np.linalg.norm(values))
-        if norm > 0:
-            values = values / norm
+        index, values = hashed_features(ids)
         return FeatureVector(dense=dense, sparse_index=index, sparse_value=values)
 
 
